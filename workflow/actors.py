@@ -1,0 +1,41 @@
+"""Who is acting: the engine's view of a signed-in person, an API client or the system.
+
+The web layer builds an ``Actor`` from the session (SSO claims) or the API token;
+the engine only reads it. ``mfa`` is what the *current session's* identity provider
+asserted, so step-up (``assurance: mfa``) is decided per call, not per user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SYSTEM", "Actor"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    id: str  # stable identifier; for people, their e-mail address
+    name: str = ""
+    idp: str = "local"  # the identity provider (or "api", "system") that vouched for them
+    queues: frozenset[str] = frozenset()  # "department/group" memberships
+    leads: frozenset[str] = frozenset()  # queues in which they may assign and reassign
+    mfa: bool = False
+    on_behalf_of: str | None = None  # set when a delegate or substitute acts for someone
+
+    def member_of(self, queue: str) -> bool:
+        return queue in self.queues
+
+    def acting_for(self, owner: str) -> Actor:
+        """This actor, acting on behalf of ``owner`` (a delegation or substitution)."""
+        return Actor(
+            id=self.id,
+            name=self.name,
+            idp=self.idp,
+            queues=self.queues,
+            leads=self.leads,
+            mfa=self.mfa,
+            on_behalf_of=owner,
+        )
+
+
+SYSTEM = Actor(id="system", name="Civicflow", idp="system")

@@ -1,0 +1,231 @@
+"""The database schema, as typed SQLAlchemy 2 mapped classes.
+
+Rows are persistence, not the engine's vocabulary: the runtime decides on compiled
+specs and plain values, and ``workflow.store.repository`` turns its decisions into
+rows. Migrations in ``workflow/store/migrations`` must match these classes (a test
+compares them).
+
+Conventions: every timestamp is UTC (stored naive, returned aware); ids the public
+sees are UUIDs (no enumeration, no collisions across databases); ``version`` columns
+give optimistic locking, so a stale write fails instead of silently winning.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "AuditRow",
+    "AuditStreamRow",
+    "Base",
+    "DefinitionRow",
+    "InstanceRow",
+    "JobRow",
+    "OutboxRow",
+    "TaskRow",
+]
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, naive UTC in the column.
+
+    Both SQLite and PostgreSQL then store the same value, which keeps audit hashes
+    identical across databases.
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use datetime.now(UTC)")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
+
+
+class DefinitionRow(Base):
+    """One *version* of a workflow definition: its source and identity."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(Text)
+    source_path: Mapped[str] = mapped_column(String(500))
+    registered_at: Mapped[datetime]
+    registered_by: Mapped[str] = mapped_column(String(320))
+
+
+class InstanceRow(Base):
+    """A running (or finished) workflow, pinned to one definition version."""
+
+    __tablename__ = "instances"
+    __table_args__ = (UniqueConstraint("workflow_key", "business_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    workflow_key: Mapped[str] = mapped_column(String(100))
+    business_key: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # running | completed | cancelled
+    input: Mapped[dict[str, Any]]
+    data: Mapped[dict[str, Any]]
+    outcomes: Mapped[dict[str, Any]]  # {parallel state: {branch: action}}
+    last_form: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(320))
+    audit_seq: Mapped[int] = mapped_column(default=0)
+    audit_head: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TaskRow(Base):
+    """A unit of human work in a shared queue (one per task state or parallel branch)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index(None, "queue", "status", "due_at"),
+        Index(None, "assignee", "status"),
+        Index(None, "instance_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"))
+    workflow_key: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(100))
+    branch: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    queue: Mapped[str] = mapped_column(String(201))
+    actions: Mapped[list[Any]]
+    status: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
+    priority: Mapped[int] = mapped_column(default=0)
+    assignee: Mapped[str | None] = mapped_column(String(320))
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(320))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(320))
+    outcome: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AuditRow(Base):
+    """One audited change, hash-chained to the previous record of the same stream.
+
+    A stream is one instance (``instance:<uuid>``) or one other audited thing
+    (``definition:<key>``). ``seq`` numbers a stream's records from 1 without gaps.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("stream", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    stream: Mapped[str] = mapped_column(String(150))
+    seq: Mapped[int]
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(320))
+    actor_idp: Mapped[str] = mapped_column(String(100))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(100))
+    instance_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    task_id: Mapped[uuid.UUID | None]
+    state_before: Mapped[str | None] = mapped_column(String(100))
+    state_after: Mapped[str | None] = mapped_column(String(100))
+    details: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditStreamRow(Base):
+    """Head of an audit stream that has no instance row to carry it."""
+
+    __tablename__ = "audit_streams"
+
+    stream: Mapped[str] = mapped_column(String(150), primary_key=True)
+    seq: Mapped[int]
+    head: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OutboxRow(Base):
+    """Events of one committed change, published after commit (transactional outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "published_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime]
+    instance_id: Mapped[uuid.UUID | None]
+    events: Mapped[list[Any]]
+    published_at: Mapped[datetime | None]
+
+
+class JobRow(Base):
+    """A timer or a delivery due at ``due_at``; workers lease and complete them."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index(None, "status", "due_at"), Index(None, "instance_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # pending | done | cancelled
+    instance_id: Mapped[uuid.UUID | None]
+    task_id: Mapped[uuid.UUID | None]
+    payload: Mapped[dict[str, Any]]
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

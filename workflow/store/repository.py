@@ -1,0 +1,293 @@
+"""The engine's narrow window onto the database.
+
+``Store`` wraps one session for one unit of work. It reads the facts the runtime
+needs (locking the instance row so concurrent actions on one instance queue up
+instead of both deciding on stale data), and writes a runtime ``Step`` — state,
+tasks, timers, audit record and outbox events — in that same transaction. It never
+commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from workflow.audit import AuditRecord, record_hash
+from workflow.errors import NotFoundError
+from workflow.store.models import (
+    AuditRow,
+    AuditStreamRow,
+    DefinitionRow,
+    InstanceRow,
+    JobRow,
+    OutboxRow,
+    TaskRow,
+)
+from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
+
+__all__ = ["Store", "definition_info", "task_view"]
+
+
+class Store:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- definitions ------------------------------------------------------------------
+
+    def definition(self, definition_id: int) -> DefinitionRow:
+        row = self.session.get(DefinitionRow, definition_id)
+        if row is None:
+            raise NotFoundError(f"no definition with id {definition_id}")
+        return row
+
+    def definition_by_hash(self, key: str, content_hash: str) -> DefinitionRow | None:
+        return self.session.scalars(
+            select(DefinitionRow).where(
+                DefinitionRow.key == key, DefinitionRow.content_hash == content_hash
+            )
+        ).one_or_none()
+
+    def latest_definition(self, key: str, version: int | None = None) -> DefinitionRow:
+        query = select(DefinitionRow).where(DefinitionRow.key == key)
+        if version is not None:
+            query = query.where(DefinitionRow.version == version)
+        row = self.session.scalars(query.order_by(DefinitionRow.version.desc()).limit(1)).first()
+        if row is None:
+            what = f"version {version} of workflow '{key}'" if version else f"workflow '{key}'"
+            raise NotFoundError(f"no {what} is registered", workflow=key)
+        return row
+
+    def next_definition_version(self, key: str) -> int:
+        current = self.session.scalar(
+            select(func.max(DefinitionRow.version)).where(DefinitionRow.key == key)
+        )
+        return (current or 0) + 1
+
+    def definitions(self) -> Sequence[DefinitionRow]:
+        return self.session.scalars(
+            select(DefinitionRow).order_by(DefinitionRow.key, DefinitionRow.version)
+        ).all()
+
+    # -- instances and tasks ------------------------------------------------------------
+
+    def instance(self, instance_id: uuid.UUID, *, lock: bool = False) -> InstanceRow:
+        query = select(InstanceRow).where(InstanceRow.id == instance_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.session.scalars(query).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no instance {instance_id}", instance=str(instance_id))
+        return row
+
+    def instance_by_business_key(self, workflow: str, business_key: str) -> InstanceRow | None:
+        return self.session.scalars(
+            select(InstanceRow).where(
+                InstanceRow.workflow_key == workflow, InstanceRow.business_key == business_key
+            )
+        ).one_or_none()
+
+    def task_for_update(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
+        """The task and its instance, the instance row locked for this transaction."""
+        instance_id = self.session.scalar(select(TaskRow.instance_id).where(TaskRow.id == task_id))
+        if instance_id is None:
+            raise NotFoundError(f"no task {task_id}", task=str(task_id))
+        instance = self.instance(instance_id, lock=True)
+        # read after the lock, so a task completed by the winner of a race looks completed
+        task = self.session.scalars(
+            select(TaskRow).where(TaskRow.id == task_id).execution_options(populate_existing=True)
+        ).one()
+        return task, instance
+
+    def tasks_of(self, instance_id: uuid.UUID, *, state: str | None = None) -> Sequence[TaskRow]:
+        query = select(TaskRow).where(TaskRow.instance_id == instance_id)
+        if state is not None:
+            query = query.where(TaskRow.state == state)
+        return self.session.scalars(query.order_by(TaskRow.created_at, TaskRow.id)).all()
+
+    def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
+        """Everyone who completed a task in ``states`` of this instance, including the
+        people a delegate acted for: the input of the four-eyes rule."""
+        rows = self.session.execute(
+            select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
+                TaskRow.instance_id == instance_id,
+                TaskRow.state.in_(list(states)),
+                TaskRow.status == "completed",
+            )
+        ).all()
+        return {who for pair in rows for who in pair if who}
+
+    def cancel_open_tasks(
+        self, instance_id: uuid.UUID, state: str | None, now: datetime
+    ) -> list[uuid.UUID]:
+        query = select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.status == "open")
+        if state is not None:
+            query = query.where(TaskRow.state == state)
+        cancelled = []
+        for task in self.session.scalars(query):
+            task.status = "cancelled"
+            task.completed_at = now
+            cancelled.append(task.id)
+        if cancelled:
+            self.session.execute(
+                update(JobRow)
+                .where(JobRow.task_id.in_(cancelled), JobRow.status == "pending")
+                .values(status="cancelled", finished_at=now)
+            )
+        return cancelled
+
+    def add(self, *rows: Any) -> None:
+        self.session.add_all(rows)
+
+    def add_job(
+        self,
+        *,
+        kind: str,
+        due_at: datetime,
+        now: datetime,
+        instance_id: uuid.UUID | None,
+        task_id: uuid.UUID | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.add(
+            JobRow(
+                kind=kind,
+                due_at=due_at,
+                status="pending",
+                instance_id=instance_id,
+                task_id=task_id,
+                payload=payload or {},
+                attempts=0,
+                created_at=now,
+            )
+        )
+
+    def add_outbox(
+        self, instance_id: uuid.UUID | None, events: list[dict[str, Any]], now: datetime
+    ) -> None:
+        if events:
+            self.session.add(OutboxRow(created_at=now, instance_id=instance_id, events=events))
+
+    # -- audit --------------------------------------------------------------------------
+
+    def audit_instance(self, instance: InstanceRow, record: AuditRecord) -> None:
+        """Append to the instance's chain; the instance row (locked or version-checked)
+        serialises appenders, so the chain never forks."""
+        digest = record_hash(record, instance.audit_head)
+        self.session.add(_audit_row(record, instance.audit_head, digest))
+        instance.audit_seq = record.seq
+        instance.audit_head = digest
+
+    def audit_stream(self, stream: str, make: Callable[[int], AuditRecord]) -> None:
+        """Append to a stream that has no instance; ``make(seq)`` builds the record."""
+        head = self.session.get(AuditStreamRow, stream, with_for_update=True)
+        seq = (head.seq if head else 0) + 1
+        prev = head.head if head else None
+        record = make(seq)
+        digest = record_hash(record, prev)
+        self.session.add(_audit_row(record, prev, digest))
+        if head is None:
+            self.session.add(AuditStreamRow(stream=stream, seq=seq, head=digest))
+        else:
+            head.seq, head.head = seq, digest
+
+    def history(self, instance_id: uuid.UUID) -> list[AuditEntry]:
+        rows = self.session.scalars(
+            select(AuditRow)
+            .where(AuditRow.stream == f"instance:{instance_id}")
+            .order_by(AuditRow.seq)
+        )
+        return [
+            AuditEntry(
+                seq=r.seq,
+                at=r.at,
+                actor=r.actor,
+                actor_idp=r.actor_idp,
+                on_behalf_of=r.on_behalf_of,
+                action=r.action,
+                state_before=r.state_before,
+                state_after=r.state_after,
+                task_id=r.task_id,
+                details=r.details,
+            )
+            for r in rows
+        ]
+
+    # -- views ----------------------------------------------------------------------------
+
+    def instance_view(self, instance: InstanceRow, *, history: bool = True) -> InstanceView:
+        definition = self.definition(instance.definition_id)
+        return InstanceView(
+            id=instance.id,
+            workflow=instance.workflow_key,
+            definition_version=definition.version,
+            business_key=instance.business_key,
+            state=instance.state,
+            status=instance.status,
+            input=instance.input,
+            data=instance.data,
+            created_at=instance.created_at,
+            completed_at=instance.completed_at,
+            version=instance.version,
+            tasks=tuple(task_view(t) for t in self.tasks_of(instance.id)),
+            history=tuple(self.history(instance.id)) if history else (),
+        )
+
+
+def definition_info(row: DefinitionRow, *, created: bool = False) -> DefinitionInfo:
+    return DefinitionInfo(
+        id=row.id,
+        key=row.key,
+        version=row.version,
+        content_hash=row.content_hash,
+        title=row.title,
+        source_path=row.source_path,
+        registered_at=row.registered_at,
+        created=created,
+    )
+
+
+def task_view(row: TaskRow) -> TaskView:
+    return TaskView(
+        id=row.id,
+        instance_id=row.instance_id,
+        workflow=row.workflow_key,
+        state=row.state,
+        branch=row.branch,
+        title=row.title,
+        queue=row.queue,
+        actions=tuple(row.actions),
+        status=row.status,
+        priority=row.priority,
+        assignee=row.assignee,
+        due_at=row.due_at,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+        on_behalf_of=row.on_behalf_of,
+        outcome=row.outcome,
+        version=row.version,
+    )
+
+
+def _audit_row(record: AuditRecord, prev: str | None, digest: str) -> AuditRow:
+    return AuditRow(
+        stream=record.stream,
+        seq=record.seq,
+        at=record.at,
+        actor=record.actor,
+        actor_idp=record.actor_idp,
+        on_behalf_of=record.on_behalf_of,
+        action=record.action,
+        instance_id=record.instance_id,
+        task_id=record.task_id,
+        state_before=record.state_before,
+        state_after=record.state_after,
+        details=dict(record.details),
+        prev_hash=prev,
+        hash=digest,
+    )
