@@ -113,9 +113,7 @@ def verify_stream(
             )
         if record_hash(record, stored_prev) != stored_hash:
             findings.append(
-                AuditFinding(
-                    stream, record.seq, row_id, "content does not match its hash (edited)"
-                )
+                AuditFinding(stream, record.seq, row_id, "content does not match its hash (edited)")
             )
         prev = stored_hash
         expected_seq = record.seq + 1

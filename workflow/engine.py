@@ -28,7 +28,7 @@ from workflow.actors import SYSTEM, Actor
 from workflow.audit import AuditRecord
 from workflow.clock import Clock, SystemClock
 from workflow.compiler import compile_definition
-from workflow.errors import ConflictError, ForbiddenError
+from workflow.errors import ConflictError, ForbiddenError, InvalidDataError
 from workflow.runtime import InstanceFacts, Runtime, Step, TaskFacts
 from workflow.store.models import DefinitionRow, InstanceRow, TaskRow
 from workflow.store.repository import Store, definition_info, task_view
@@ -346,6 +346,26 @@ class Engine:
         with _conflicts("the instance changed while it was being cancelled; try again"):
             session.flush()
         return store.instance_view(instance, history=False)
+
+    def inbox(
+        self,
+        session: Session,
+        *,
+        actor: Actor,
+        view: str = "queues",
+        status: str = "open",
+        limit: int = 100,
+    ) -> list[TaskView]:
+        if view not in ("mine", "queues", "all"):
+            raise InvalidDataError(f"unknown inbox view '{view}': use mine, queues or all")
+        if status not in ("open", "completed", "cancelled", "any"):
+            raise InvalidDataError(
+                f"unknown status '{status}': use open, completed, cancelled or any"
+            )
+        rows = Store(session).inbox(
+            user=actor.id, queues=actor.queues, view=view, status=status, limit=limit
+        )
+        return [task_view(r) for r in rows]
 
     # -- internals -----------------------------------------------------------------------
 

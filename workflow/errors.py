@@ -113,10 +113,6 @@ class InvalidDataError(CivicflowError):
 
     title = "Invalid data"
 
-    def __init__(
-        self, message: str, *, errors: Sequence[FieldError] = (), **context: Any
-    ) -> None:
+    def __init__(self, message: str, *, errors: Sequence[FieldError] = (), **context: Any) -> None:
         super().__init__(message, **context)
         self.errors: tuple[FieldError, ...] = tuple(errors)
-
-

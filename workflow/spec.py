@@ -187,4 +187,3 @@ class WorkflowSpec:
             return spec.branches[branch]
         assert spec.task is not None, f"state {state!r} has no task"
         return spec.task
-

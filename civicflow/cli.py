@@ -1,0 +1,324 @@
+"""The ``civicflow`` command: validate and draw definitions, migrate, verify the
+audit trail, and drive instances from the shell.
+
+Every command that changes data runs as one unit of work (``Database.transaction``):
+it commits once at the end or not at all. Errors Civicflow raises on purpose are
+printed as one readable message per problem, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from workflow.compiler import load_definition, validate_paths
+from workflow.graph import to_dot, to_mermaid
+
+from civicflow.config import Settings
+from workflow.actors import Actor
+from workflow.directory import Directory, load_directory
+from workflow.engine import Engine
+from workflow.errors import CivicflowError, DefinitionError, InvalidDataError
+from workflow.store.audit_verify import verify_audit
+from workflow.store.database import Database
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class App:
+    """What commands share: settings, the database and the engine, made on demand."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db: Database | None = None
+        self.engine = Engine()
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+    def directory(self) -> Directory:
+        if self.settings.directory_file is None:
+            raise CivicflowError("no staff directory: set CIVICFLOW_DIRECTORY_FILE")
+        return load_directory(self.settings.directory_file)
+
+    def actor(self, email: str, *, mfa: bool = False) -> Actor:
+        user = self.directory().user(email)
+        if user is None:
+            raise CivicflowError(f"{email} is not in the staff directory")
+        return user.actor(mfa=mfa)
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except DefinitionError as error:
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            sys.exit(1)
+        except CivicflowError as error:
+            click.echo(f"error: {error.message}", err=True)
+            for field_error in getattr(error, "errors", ()):
+                click.echo(f"  {field_error.path}: {field_error.message}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Civicflow: cross-department approval workflows."""
+    ctx.obj = App(Settings.from_env())
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check definitions; print one line per problem (exit 1 if any)."""
+    problems = validate_paths(paths)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo("ok", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
+@reports_errors
+def graph(file: Path, fmt: str) -> None:
+    """Print the workflow as a Mermaid or Graphviz diagram."""
+    spec = load_definition(file)
+    click.echo(to_mermaid(spec) if fmt == "mermaid" else to_dot(spec))
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@pass_app
+@reports_errors
+def db_upgrade(app: App) -> None:
+    """Apply migrations (safe to repeat)."""
+    app.db.upgrade()
+    click.echo(f"database at head: {app.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+@pass_app
+@reports_errors
+def audit_verify(app: App) -> None:
+    """Re-hash the audit chain; name every record that was edited, deleted or moved."""
+    with app.db.transaction() as session:
+        checked, findings = verify_audit(session)
+    for finding in findings:
+        click.echo(f"BROKEN {finding}")
+    if findings:
+        click.echo(f"{len(findings)} problem(s) in {checked} audit records", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {checked} records")
+
+
+@main.group()
+def definitions() -> None:
+    """Workflow definitions in the database."""
+
+
+@definitions.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@pass_app
+@reports_errors
+def definitions_load(app: App, paths: tuple[Path, ...]) -> None:
+    """Register definition files (default: the definitions directory)."""
+    files = _yaml_files(paths or (app.settings.definitions_dir,))
+    with app.db.transaction() as session:
+        for file in files:
+            info = app.engine.register(session, file.read_text(encoding="utf-8"), path=str(file))
+            state = "registered" if info.created else "unchanged"
+            click.echo(f"{info.key} v{info.version} {state} ({info.content_hash[:12]})")
+
+
+@definitions.command("list")
+@pass_app
+@reports_errors
+def definitions_list(app: App) -> None:
+    with app.db.transaction() as session:
+        for info in app.engine.definitions(session):
+            click.echo(f"{info.key:24} v{info.version:<3} {info.content_hash[:12]}  {info.title}")
+
+
+def _json_option(value: str | None, what: str) -> Any:
+    if value is None:
+        return None
+    text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidDataError(f"{what} is not valid JSON: {error}") from error
+
+
+@main.command()
+@click.argument("workflow")
+@click.option("--input", "input_json", required=True, help="JSON object, or @file.json")
+@click.option("--as", "email", required=True, help="who starts it (directory e-mail)")
+@click.option("--business-key")
+@pass_app
+@reports_errors
+def start(app: App, workflow: str, input_json: str, email: str, business_key: str | None) -> None:
+    """Start an instance of WORKFLOW."""
+    actor = app.actor(email)
+    with app.db.transaction() as session:
+        view = app.engine.start(
+            session,
+            workflow=workflow,
+            input=_json_option(input_json, "--input"),
+            actor=actor,
+            business_key=business_key,
+        )
+    click.echo(f"started {view.id} in state {view.state}")
+    for task in view.open_tasks():
+        click.echo(f"  task {task.id} [{task.queue}] {task.title}")
+
+
+@main.command()
+@click.option("--as", "email", required=True)
+@click.option("--view", type=click.Choice(["mine", "queues", "all"]), default="queues")
+@click.option(
+    "--status", type=click.Choice(["open", "completed", "cancelled", "any"]), default="open"
+)
+@pass_app
+@reports_errors
+def inbox(app: App, email: str, view: str, status: str) -> None:
+    """List tasks for a person."""
+    actor = app.actor(email)
+    with app.db.transaction() as session:
+        tasks = app.engine.inbox(session, actor=actor, view=view, status=status)
+    for task in tasks:
+        due = task.due_at.strftime("%Y-%m-%d") if task.due_at else "-"
+        who = task.assignee or "unclaimed"
+        click.echo(f"{task.id}  {task.queue:22} due {due}  {who:28} {task.title}")
+    click.echo(f"{len(tasks)} task(s)", err=True)
+
+
+@main.command()
+@click.argument("task_id", type=click.UUID)
+@click.argument("action")
+@click.option("--as", "email", required=True)
+@click.option("--data", "data_json", help="form data: JSON object, or @file.json")
+@click.option("--mfa/--no-mfa", default=False, help="act as if the sign-in asserted MFA")
+@pass_app
+@reports_errors
+def act(
+    app: App, task_id: uuid.UUID, action: str, email: str, data_json: str | None, mfa: bool
+) -> None:
+    """Complete a task with ACTION."""
+    actor = app.actor(email, mfa=mfa)
+    with app.db.transaction() as session:
+        view = app.engine.act(
+            session,
+            task_id=task_id,
+            action=action,
+            actor=actor,
+            data=_json_option(data_json, "--data"),
+        )
+    click.echo(f"{view.id} is now in state {view.state} ({view.status})")
+
+
+@main.command()
+@click.argument("task_id", type=click.UUID)
+@click.option("--as", "email", required=True)
+@pass_app
+@reports_errors
+def claim(app: App, task_id: uuid.UUID, email: str) -> None:
+    """Claim a task from a shared queue."""
+    with app.db.transaction() as session:
+        task = app.engine.claim(session, task_id=task_id, actor=app.actor(email))
+    click.echo(f"{task.id} claimed by {task.assignee}")
+
+
+@main.command()
+@click.argument("instance_id", type=click.UUID)
+@click.argument("event")
+@click.option("--data", "data_json")
+@pass_app
+@reports_errors
+def signal(app: App, instance_id: uuid.UUID, event: str, data_json: str | None) -> None:
+    """Deliver EVENT to an instance waiting for it."""
+    actor = Actor(id="cli", name="Command line", idp="cli")
+    with app.db.transaction() as session:
+        view = app.engine.signal(
+            session,
+            instance_id=instance_id,
+            event=event,
+            actor=actor,
+            data=_json_option(data_json, "--data"),
+        )
+    click.echo(f"{view.id} is now in state {view.state} ({view.status})")
+
+
+@main.command()
+@click.argument("instance_id", type=click.UUID)
+@pass_app
+@reports_errors
+def show(app: App, instance_id: uuid.UUID) -> None:
+    """An instance: state, tasks and audit trail."""
+    with app.db.transaction() as session:
+        view = app.engine.instance(session, instance_id)
+    click.echo(f"{view.workflow} v{view.definition_version}  {view.id}")
+    click.echo(f"state: {view.state} ({view.status})")
+    for task in view.tasks:
+        click.echo(
+            f"  task {task.status:9} {task.state}{'/' + task.branch if task.branch else ''}"
+            f" [{task.queue}] {task.outcome or ''} {task.completed_by or ''}"
+        )
+    click.echo("audit:")
+    for entry in view.history:
+        behalf = f" on behalf of {entry.on_behalf_of}" if entry.on_behalf_of else ""
+        click.echo(
+            f"  #{entry.seq} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor} ({entry.actor_idp}){behalf}"
+            f" {entry.action} {entry.state_before or '-'} -> {entry.state_after or '-'}"
+        )
+
+
+@main.command()
+@pass_app
+@reports_errors
+def demo(app: App) -> None:
+    """Migrate, load the example definitions and walk a building permit through."""
+    from civicflow.demo import run_demo
+
+    run_demo(app, echo=click.echo)
+
+
+def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted([*path.glob("*.yaml"), *path.glob("*.yml")]))
+        else:
+            files.append(path)
+    return files

@@ -1,0 +1,50 @@
+"""Configuration, in one place: ``CIVICFLOW_*`` environment variables with embedded
+defaults that give a complete single-machine system (SQLite file, demo directory,
+the example definitions). Read once at start-up; passed down, never global.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-only-not-secret"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    idp_config: Path | None
+    definitions_dir: Path
+    directory_file: Path | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(f"CIVICFLOW_{name}")
+            return value if value else None
+
+        data_dir = Path(get("DATA_DIR") or PROJECT_ROOT / "var")
+        directory = get("DIRECTORY_FILE")
+        idp = get("IDP_CONFIG")
+        return cls(
+            data_dir=data_dir,
+            database_url=get("DATABASE_URL") or f"sqlite:///{data_dir / 'civicflow.db'}",
+            redis_url=get("REDIS_URL"),
+            secret_key=get("SECRET_KEY") or DEV_SECRET,
+            idp_config=Path(idp) if idp else None,
+            definitions_dir=Path(get("DEFINITIONS_DIR") or PROJECT_ROOT / "definitions"),
+            directory_file=Path(directory)
+            if directory
+            else PROJECT_ROOT / "demo" / "directory.yaml",
+        )
