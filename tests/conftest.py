@@ -1,0 +1,153 @@
+"""Shared fixtures: the same engine tests run against SQLite and PostgreSQL.
+
+PostgreSQL: ``CIVICFLOW_TEST_POSTGRES_URL`` (default: the local server, user
+postgres) is an *admin* URL; each test session creates its own database
+``civicflow_test_<random>`` and drops it at the end, touching nothing else. Off CI an
+unreachable server skips the PostgreSQL half with a message saying how to enable it;
+with ``CI=true`` it fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from workflow.actors import Actor
+from workflow.clock import FixedClock
+from workflow.engine import Engine
+from workflow.store.database import Database
+from workflow.store.models import Base
+
+DATA = Path(__file__).parent / "data"
+PG_ADMIN_URL = os.environ.get(
+    "CIVICFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# A Monday morning, so business-day arithmetic in tests is easy to follow.
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None when it can."""
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+    except Exception as error:  # any failure to connect means "unavailable", said below
+        return f"{type(error).__name__}: {error}".splitlines()[0]
+    return None
+
+
+def require_postgres() -> None:
+    reason = postgres_unavailable()
+    if reason is None:
+        return
+    message = f"PostgreSQL at {PG_ADMIN_URL} is unreachable ({reason})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires it", pytrace=False)
+    pytest.skip(f"{message}; start it or set CIVICFLOW_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated-on-demand PostgreSQL database for this test session."""
+    require_postgres()
+    name = f"civicflow_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A migrated database of each kind, shared by the session's tests."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'civicflow.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    db = Database(url)
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """A session whose work is rolled back after the test (commits become savepoints)."""
+    connection = database.engine.connect()
+    outer = connection.begin()
+    db_session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committed(database: Database) -> Iterator[Database]:
+    """The database for tests that need real commits (races, CLI); emptied afterwards."""
+    yield database
+    with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def engine(clock: FixedClock) -> Engine:
+    return Engine(clock=clock)
+
+
+def read(name: str) -> str:
+    """A test definition from tests/data (``valid/x`` or a path under definitions/)."""
+    path = DATA / f"{name}.yaml"
+    if not path.exists():
+        path = Path(__file__).parent.parent / "definitions" / f"{name}.yaml"
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def register(engine: Engine, session: Session) -> Callable[[str], str]:
+    """Register a definition by test-data name; returns its workflow key."""
+
+    def _register(name: str) -> str:
+        return engine.register(session, read(name), path=f"{name}.yaml").key
+
+    return _register
+
+
+def staff(email: str, *queues: str, mfa: bool = False, leads: tuple[str, ...] = ()) -> Actor:
+    """A person, for tests: member of ``queues``."""
+    return Actor(
+        id=email,
+        name=email.split("@")[0],
+        idp="test-idp",
+        queues=frozenset(queues),
+        leads=frozenset(leads),
+        mfa=mfa,
+    )

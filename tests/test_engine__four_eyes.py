@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.conftest import staff
+from workflow.engine import Engine
+from workflow.errors import ForbiddenError
+from workflow.views import InstanceView
+
+# Ana works intake *and* is legal counsel: exactly who four-eyes is for.
+ANA = staff("ana@city.example.gov", "planning/intake", "legal/counsel")
+BEA = staff("bea@city.example.gov", "legal/counsel")
+FIRE = staff("fi@fire.example.gov", "fire/inspectors")
+ENGINEER = staff("en@planning.example.gov", "planning/engineers")
+
+
+@pytest.fixture
+def at_signoff(engine: Engine, session: Session, register) -> InstanceView:
+    view = engine.start(
+        session, workflow=register("engine/approval"), input={"applicant": "Jo", "address": "1 Main St"}, actor=ANA
+    )
+    view = engine.act(session, task_id=view.open_tasks()[0].id, action="accept", actor=ANA)
+    for task in view.open_tasks():
+        actor = FIRE if task.branch == "fire" else ENGINEER
+        view = engine.act(session, task_id=task.id, action="approve", actor=actor)
+    assert view.state == "signoff"
+    return view
+
+
+def test_four_eyes__refuses_whoever_acted_on_the_named_state(
+    engine: Engine, session: Session, at_signoff: InstanceView
+) -> None:
+    with pytest.raises(ForbiddenError, match="four-eyes"):
+        engine.act(session, task_id=at_signoff.open_tasks()[0].id, action="sign", actor=ANA)
+    assert engine.instance(session, at_signoff.id).state == "signoff"
+
+
+def test_four_eyes__refuses_a_delegate_acting_for_that_person(
+    engine: Engine, session: Session, at_signoff: InstanceView
+) -> None:
+    delegate = BEA.acting_for(ANA.id)
+    with pytest.raises(ForbiddenError, match="four-eyes"):
+        engine.act(session, task_id=at_signoff.open_tasks()[0].id, action="sign", actor=delegate)
+
+
+def test_four_eyes__accepts_someone_else(engine: Engine, session: Session, at_signoff: InstanceView) -> None:
+    view = engine.act(session, task_id=at_signoff.open_tasks()[0].id, action="sign", actor=BEA)
+    assert (view.state, view.status) == ("approved", "completed")
+
+
+def test_four_eyes__the_data_it_needs_is_on_the_completed_task(at_signoff: InstanceView) -> None:
+    [intake] = [t for t in at_signoff.tasks if t.state == "intake"]
+    assert (intake.completed_by, intake.on_behalf_of) == (ANA.id, None)
+
+
+def test_delegation__is_audited_as_on_behalf_of(engine: Engine, session: Session, register) -> None:
+    view = engine.start(
+        session, workflow=register("engine/approval"), input={"applicant": "Jo", "address": "1 Main St"}, actor=ANA
+    )
+    engine.claim(session, task_id=view.open_tasks()[0].id, actor=ANA)
+    delegate = staff("dee@city.example.gov").acting_for(ANA.id)
+    view = engine.act(session, task_id=view.open_tasks()[0].id, action="accept", actor=delegate)
+    history = engine.instance(session, view.id).history
+    assert (history[-1].actor, history[-1].on_behalf_of) == ("dee@city.example.gov", ANA.id)
