@@ -13,7 +13,7 @@ give optimistic locking, so a stale write fails instead of silently winning.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,17 +30,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "AttachmentRow",
     "AuditRow",
     "AuditStreamRow",
     "Base",
+    "CommentRow",
     "DefinitionRow",
+    "DepartmentRow",
     "InstanceRow",
     "JobRow",
+    "MembershipRow",
+    "NotificationRow",
     "OutboxRow",
+    "QueueRow",
+    "SubstituteRow",
     "TaskRow",
+    "UserRow",
 ]
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -147,7 +156,10 @@ class TaskRow(Base):
     status: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
     priority: Mapped[int] = mapped_column(default=0)
     assignee: Mapped[str | None] = mapped_column(String(320))
+    delegate: Mapped[str | None] = mapped_column(String(320), index=True)
     due_at: Mapped[datetime | None]
+    overdue: Mapped[bool] = mapped_column(default=False, server_default=false())
+    escalated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(320))
@@ -229,3 +241,114 @@ class JobRow(Base):
     locked_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class UserRow(Base):
+    """A person. Signed-in people are identified by (issuer, subject); people known
+    only from the directory file have issuer ``directory`` and their e-mail as subject."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class DepartmentRow(Base):
+    __tablename__ = "departments"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+
+
+class QueueRow(Base):
+    """A shared inbox: ``department/group``."""
+
+    __tablename__ = "queues"
+
+    key: Mapped[str] = mapped_column(String(201), primary_key=True)
+    department: Mapped[str] = mapped_column(ForeignKey("departments.key"))
+    group: Mapped[str] = mapped_column(String(100))
+
+
+class MembershipRow(Base):
+    """A person's membership of a queue, and whether they lead it. ``source`` says
+    where it came from (``directory`` or an identity provider's name), so a re-import
+    or a sign-in replaces only its own memberships."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(201), primary_key=True, index=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lead: Mapped[bool] = mapped_column(default=False)
+
+
+class SubstituteRow(Base):
+    """While ``user`` is away (``starts_on``..``ends_on`` inclusive), ``substitute``
+    works the tasks assigned to them, on their behalf."""
+
+    __tablename__ = "substitutes"
+    __table_args__ = (Index(None, "user_email", "starts_on"), Index(None, "substitute_email"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_email: Mapped[str] = mapped_column(String(320))
+    substitute_email: Mapped[str] = mapped_column(String(320))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    created_at: Mapped[datetime]
+
+
+class CommentRow(Base):
+    __tablename__ = "comments"
+    __table_args__ = (Index(None, "instance_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tasks.id"))
+    author: Mapped[str] = mapped_column(String(320))
+    body: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
+class AttachmentRow(Base):
+    """A file attached to an instance (or one of its tasks); the bytes live in the
+    attachment store under their SHA-256, never in the database."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index(None, "instance_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tasks.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+
+
+class NotificationRow(Base):
+    """A message to one person, queued in the transaction that caused it; the worker
+    sends each recipient's pending notifications as one e-mail."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index(None, "sent_at", "recipient"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    instance_id: Mapped[uuid.UUID | None]
+    task_id: Mapped[uuid.UUID | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
