@@ -25,8 +25,11 @@ class Actor:
     def member_of(self, queue: str) -> bool:
         return queue in self.queues
 
-    def acting_for(self, owner: str) -> Actor:
-        """This actor, acting on behalf of ``owner`` (a delegation or substitution)."""
+    def acting_for(self, owner: str | None) -> Actor:
+        """This actor, acting on behalf of ``owner`` (a delegation or substitution),
+        or for themselves when ``owner`` is None."""
+        if owner == self.on_behalf_of:
+            return self
         return Actor(
             id=self.id,
             name=self.name,

@@ -1,0 +1,249 @@
+"""What every engine command shares: the runtime cache, the checks that refuse an
+action before anything is written, and the writer that stores a runtime ``Step``
+together with its audit record and outbox events."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflow.actors import Actor
+from workflow.audit import AuditRecord
+from workflow.clock import Clock, SystemClock
+from workflow.compiler import compile_definition
+from workflow.errors import ConflictError, ForbiddenError
+from workflow.people import People
+from workflow.runtime import InstanceFacts, Runtime, Step
+from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
+from workflow.store.repository import Store
+
+__all__ = ["EngineBase", "conflicts", "instance_facts", "new_task_event"]
+
+
+class EngineBase:
+    def __init__(self, *, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or SystemClock()
+        self._runtimes: dict[str, Runtime] = {}  # by content hash
+        self._lock = threading.Lock()
+
+    # -- definitions --------------------------------------------------------------------
+
+    def runtime(self, row: DefinitionRow) -> Runtime:
+        runtime = self._runtimes.get(row.content_hash)
+        if runtime is None:
+            spec = compile_definition(row.source, row.source_path)
+            with self._lock:
+                runtime = self._runtimes.setdefault(row.content_hash, Runtime(spec))
+        return runtime
+
+    def _check_open(self, task: TaskRow, expected_version: int | None) -> None:
+        if task.status != "open":
+            who = f" by {task.completed_by}" if task.completed_by else ""
+            raise ConflictError(
+                f"this task is already {task.status}{who}", task=str(task.id), state=task.state
+            )
+        if expected_version is not None and expected_version != task.version:
+            raise ConflictError(
+                "this task changed since you loaded it; reload it", task=str(task.id)
+            )
+
+    def _effective_actor(self, store: Store, task: TaskRow, actor: Actor) -> Actor:
+        """Who acts, and for whom. An unclaimed task is open to its queue's members; a
+        claimed one to its assignee, the person it was delegated to, and the assignee's
+        out-of-office substitute — the last two act *on behalf of* the assignee."""
+        if task.assignee is None:
+            if actor.member_of(task.queue):
+                return actor.acting_for(None)
+            raise ForbiddenError(
+                f"{actor.id} is not a member of queue '{task.queue}'",
+                task=str(task.id),
+                queue=task.queue,
+            )
+        if task.assignee == actor.id:
+            return actor.acting_for(None)
+        if task.delegate == actor.id:
+            return actor.acting_for(task.assignee)
+        today = self.clock.now().date()
+        if People(store.session).substitute_of(task.assignee, today) == actor.id:
+            return actor.acting_for(task.assignee)
+        raise ForbiddenError(f"this task is claimed by {task.assignee}", task=str(task.id))
+
+    def _notify(
+        self,
+        store: Store,
+        recipients: Iterable[str],
+        *,
+        kind: str,
+        subject: str,
+        body: str,
+        task: TaskRow | None = None,
+        instance_id: uuid.UUID | None = None,
+    ) -> None:
+        """Queue e-mail notifications in this transaction; the worker sends them."""
+        now = self.clock.now()
+        for recipient in sorted(set(recipients)):
+            store.add(
+                NotificationRow(
+                    recipient=recipient,
+                    kind=kind,
+                    subject=subject,
+                    body=body,
+                    instance_id=task.instance_id if task is not None else instance_id,
+                    task_id=task.id if task is not None else None,
+                    created_at=now,
+                )
+            )
+
+    def _check_running(self, instance: InstanceRow) -> None:
+        if instance.status != "running":
+            raise ConflictError(f"the instance is {instance.status}", instance=str(instance.id))
+
+    def _apply(
+        self,
+        store: Store,
+        instance: InstanceRow,
+        step: Step,
+        now: datetime,
+        events: list[dict[str, Any]],
+    ) -> None:
+        for state in step.cancel_open_tasks_of:
+            for task_id in store.cancel_open_tasks(instance.id, state, now):
+                events.append({"type": "task.cancelled", "task_id": str(task_id)})
+        instance.state = step.state_after
+        instance.data = step.data
+        instance.outcomes = step.outcomes
+        instance.last_form = step.last_form
+        instance.updated_at = now
+        for new in step.open_tasks:
+            task = TaskRow(
+                id=uuid.uuid4(),
+                instance_id=instance.id,
+                workflow_key=instance.workflow_key,
+                state=new.state,
+                branch=new.branch,
+                title=new.title,
+                queue=new.queue,
+                actions=list(new.actions),
+                status="open",
+                priority=new.priority,
+                due_at=new.due_at,
+                created_at=now,
+            )
+            store.add(task)
+            for timer in new.timers:
+                store.add_job(
+                    kind=timer.kind,
+                    due_at=timer.due_at,
+                    now=now,
+                    instance_id=instance.id,
+                    task_id=task.id,
+                    payload=dict(timer.payload),
+                )
+            events.append({"type": "task.created", "task": new_task_event(task)})
+        for timer in step.timers:
+            store.add_job(
+                kind=timer.kind,
+                due_at=timer.due_at,
+                now=now,
+                instance_id=instance.id,
+                payload={"state": timer.state, **timer.payload},
+            )
+        if step.finished:
+            instance.status = "completed"
+            instance.completed_at = now
+            events.append(
+                {
+                    "type": "instance.completed",
+                    "instance_id": str(instance.id),
+                    "workflow": instance.workflow_key,
+                    "state": instance.state,
+                }
+            )
+        for name in step.emits:
+            events.append(
+                {
+                    "type": name,
+                    "instance_id": str(instance.id),
+                    "workflow": instance.workflow_key,
+                    "business_key": instance.business_key,
+                    "state": instance.state,
+                    "data": instance.data,
+                }
+            )
+
+    def _audit(
+        self,
+        store: Store,
+        instance: InstanceRow,
+        actor: Actor,
+        action: str,
+        step: Step,
+        now: datetime,
+        *,
+        task_id: uuid.UUID | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        body = dict(details or {})
+        if step.entered:
+            body["entered"] = list(step.entered)
+        store.audit_instance(
+            instance,
+            AuditRecord(
+                stream=f"instance:{instance.id}",
+                seq=instance.audit_seq + 1,
+                at=now,
+                actor=actor.id,
+                actor_idp=actor.idp,
+                on_behalf_of=actor.on_behalf_of,
+                action=action,
+                instance_id=instance.id,
+                task_id=task_id,
+                state_before=step.state_before or None,
+                state_after=step.state_after,
+                details=body,
+            ),
+        )
+
+
+def new_task_event(task: TaskRow) -> dict[str, Any]:
+    """Inbox-row fields of a task not yet flushed (its version is not assigned yet)."""
+    return {
+        "id": str(task.id),
+        "instance_id": str(task.instance_id),
+        "workflow": task.workflow_key,
+        "state": task.state,
+        "branch": task.branch,
+        "title": task.title,
+        "queue": task.queue,
+        "actions": list(task.actions),
+        "priority": task.priority,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+    }
+
+
+def instance_facts(instance: InstanceRow) -> InstanceFacts:
+    return InstanceFacts(
+        state=instance.state,
+        input=instance.input,
+        data=instance.data,
+        outcomes=instance.outcomes,
+        last_form=instance.last_form,
+    )
+
+
+@contextmanager
+def conflicts(message: str) -> Iterator[None]:
+    """Turn a lost race detected at flush time into a ``ConflictError``."""
+    try:
+        yield
+    except StaleDataError as error:
+        raise ConflictError(message) from error
+    except IntegrityError as error:
+        raise ConflictError(message) from error

@@ -1,0 +1,302 @@
+"""An instance's life: registering definitions, starting, acting on tasks, events,
+timeouts and cancellation. Each command is one unit of work in the caller's
+transaction; a refusal raises before anything is written."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflow.actors import SYSTEM, Actor
+from workflow.audit import AuditRecord
+from workflow.compiler import compile_definition
+from workflow.engine.base import EngineBase, conflicts, instance_facts
+from workflow.errors import ConflictError, ForbiddenError
+from workflow.runtime import Runtime, Step, TaskFacts
+from workflow.store.models import DefinitionRow, InstanceRow
+from workflow.store.repository import Store, definition_info, task_view
+from workflow.views import DefinitionInfo, InstanceView
+
+__all__ = ["Lifecycle"]
+
+
+class Lifecycle(EngineBase):
+    def register(
+        self, session: Session, source: str, *, path: str = "<api>", actor: Actor = SYSTEM
+    ) -> DefinitionInfo:
+        """Register a definition's text; unchanged content keeps its version."""
+        spec = compile_definition(source, path)
+        store = Store(session)
+        existing = store.definition_by_hash(spec.key, spec.content_hash)
+        if existing is not None:
+            return definition_info(existing)
+        now = self.clock.now()
+        row = DefinitionRow(
+            key=spec.key,
+            version=store.next_definition_version(spec.key),
+            content_hash=spec.content_hash,
+            title=spec.title,
+            source=source,
+            source_path=path,
+            registered_at=now,
+            registered_by=actor.id,
+        )
+        store.add(row)
+        store.audit_stream(
+            f"definition:{spec.key}",
+            lambda seq: AuditRecord(
+                stream=f"definition:{spec.key}",
+                seq=seq,
+                at=now,
+                actor=actor.id,
+                actor_idp=actor.idp,
+                on_behalf_of=actor.on_behalf_of,
+                action="definition.registered",
+                instance_id=None,
+                task_id=None,
+                state_before=None,
+                state_after=None,
+                details={"version": row.version, "content_hash": spec.content_hash, "path": path},
+            ),
+        )
+        with conflicts(f"workflow '{spec.key}' was registered concurrently; try again"):
+            session.flush()
+        with self._lock:
+            self._runtimes.setdefault(spec.content_hash, Runtime(spec))
+        return definition_info(row, created=True)
+
+    def definitions(self, session: Session) -> list[DefinitionInfo]:
+        return [definition_info(r) for r in Store(session).definitions()]
+
+    # -- instances ------------------------------------------------------------------------
+
+    def start(
+        self,
+        session: Session,
+        *,
+        workflow: str,
+        input: Any,
+        actor: Actor,
+        business_key: str | None = None,
+        version: int | None = None,
+    ) -> InstanceView:
+        store = Store(session)
+        definition = store.latest_definition(workflow, version)
+        if business_key is not None:
+            existing = store.instance_by_business_key(workflow, business_key)
+            if existing is not None:
+                raise ConflictError(
+                    f"an instance of '{workflow}' with business key '{business_key}' exists",
+                    instance=str(existing.id),
+                    business_key=business_key,
+                )
+        runtime = self.runtime(definition)
+        now = self.clock.now()
+        step = runtime.start(input, now)
+        instance = InstanceRow(
+            id=uuid.uuid4(),
+            definition_id=definition.id,
+            workflow_key=workflow,
+            business_key=business_key,
+            state=step.state_after,
+            status="running",
+            input=dict(input or {}),
+            data={},
+            outcomes={},
+            last_form=None,
+            created_at=now,
+            updated_at=now,
+            created_by=actor.id,
+            audit_seq=0,
+        )
+        store.add(instance)
+        events: list[dict[str, Any]] = [
+            {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
+        ]
+        self._apply(store, instance, step, now, events)
+        self._audit(
+            store,
+            instance,
+            actor,
+            "instance.started",
+            step,
+            now,
+            details={
+                "definition_version": definition.version,
+                "business_key": business_key,
+                "input": instance.input,
+            },
+        )
+        store.add_outbox(instance.id, events, now)
+        with conflicts(f"an instance with business key '{business_key}' was started concurrently"):
+            session.flush()
+        return store.instance_view(instance)
+
+    def instance(self, session: Session, instance_id: uuid.UUID) -> InstanceView:
+        store = Store(session)
+        return store.instance_view(store.instance(instance_id))
+
+    def act(
+        self,
+        session: Session,
+        *,
+        task_id: uuid.UUID,
+        action: str,
+        actor: Actor,
+        data: Any = None,
+        expected_version: int | None = None,
+    ) -> InstanceView:
+        """Complete a task with ``action``; ``data`` is the form submission."""
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        self._check_open(task, expected_version)
+        actor = self._effective_actor(store, task, actor)
+        runtime = self.runtime(store.definition(instance.definition_id))
+        task_spec = runtime.spec.task_spec(task.state, task.branch)
+        if task_spec.four_eyes:
+            earlier = store.completers(instance.id, task_spec.four_eyes)
+            if actor.id in earlier or (actor.on_behalf_of and actor.on_behalf_of in earlier):
+                who = actor.on_behalf_of if actor.on_behalf_of in earlier else actor.id
+                raise ForbiddenError(
+                    f"four-eyes rule: {who} acted on "
+                    f"{', '.join(task_spec.four_eyes)} of this case, so someone else must "
+                    f"act on '{task.state}'",
+                    task=str(task.id),
+                    state=task.state,
+                )
+        if task_spec.assurance == "mfa" and not actor.mfa:
+            raise ForbiddenError(
+                f"'{task.state}' needs a sign-in with multi-factor authentication; "
+                "sign in again with MFA to act",
+                task=str(task.id),
+                state=task.state,
+            )
+        now = self.clock.now()
+        step = runtime.act(
+            instance_facts(instance),
+            TaskFacts(state=task.state, branch=task.branch, actions=tuple(task.actions)),
+            action,
+            data,
+            now,
+        )
+        task.status = "completed"
+        task.outcome = action
+        task.completed_at = now
+        task.completed_by = actor.id
+        task.on_behalf_of = actor.on_behalf_of
+        if task.assignee is None:
+            task.assignee = actor.on_behalf_of or actor.id
+        events: list[dict[str, Any]] = [
+            {"type": "task.completed", "task": task_view(task).as_json()}
+        ]
+        self._apply(store, instance, step, now, events)
+        self._audit(
+            store,
+            instance,
+            actor,
+            "task.completed",
+            step,
+            now,
+            task_id=task.id,
+            details={"action": action, "branch": task.branch, "form": step.last_form},
+        )
+        store.add_outbox(instance.id, events, now)
+        with conflicts("someone else acted on this task first; reload it"):
+            session.flush()
+        return store.instance_view(instance, history=False)
+
+    def signal(
+        self,
+        session: Session,
+        *,
+        instance_id: uuid.UUID,
+        event: str,
+        actor: Actor,
+        data: Any = None,
+    ) -> InstanceView:
+        store = Store(session)
+        instance = store.instance(instance_id, lock=True)
+        self._check_running(instance)
+        runtime = self.runtime(store.definition(instance.definition_id))
+        now = self.clock.now()
+        step = runtime.signal(instance_facts(instance), event, data, now)
+        events: list[dict[str, Any]] = []
+        self._apply(store, instance, step, now, events)
+        self._audit(
+            store,
+            instance,
+            actor,
+            "instance.signalled",
+            step,
+            now,
+            details={"event": event, "data": step.data.get(step.state_before)},
+        )
+        store.add_outbox(instance.id, events, now)
+        with conflicts("the instance changed while the event was handled; send it again"):
+            session.flush()
+        return store.instance_view(instance, history=False)
+
+    def timeout(self, session: Session, *, instance_id: uuid.UUID, state: str) -> bool:
+        """Fire a wait timeout; False when the instance already left ``state``."""
+        store = Store(session)
+        instance = store.instance(instance_id, lock=True)
+        if instance.status != "running":
+            return False
+        runtime = self.runtime(store.definition(instance.definition_id))
+        now = self.clock.now()
+        step = runtime.timeout(instance_facts(instance), state, now)
+        if step is None:
+            return False
+        events: list[dict[str, Any]] = []
+        self._apply(store, instance, step, now, events)
+        self._audit(
+            store, instance, SYSTEM, "instance.timed_out", step, now, details={"state": state}
+        )
+        store.add_outbox(instance.id, events, now)
+        session.flush()
+        return True
+
+    def cancel(
+        self, session: Session, *, instance_id: uuid.UUID, actor: Actor, reason: str = ""
+    ) -> InstanceView:
+        store = Store(session)
+        instance = store.instance(instance_id, lock=True)
+        self._check_running(instance)
+        now = self.clock.now()
+        cancelled = store.cancel_open_tasks(instance.id, None, now)
+        instance.status = "cancelled"
+        instance.completed_at = now
+        instance.updated_at = now
+        step = Step(
+            state_before=instance.state,
+            state_after=instance.state,
+            data=instance.data,
+            outcomes=instance.outcomes,
+            last_form=instance.last_form,
+        )
+        self._audit(
+            store,
+            instance,
+            actor,
+            "instance.cancelled",
+            step,
+            now,
+            details={"reason": reason, "tasks_cancelled": [str(t) for t in cancelled]},
+        )
+        store.add_outbox(
+            instance.id,
+            [
+                {
+                    "type": "instance.cancelled",
+                    "instance_id": str(instance.id),
+                    "workflow": instance.workflow_key,
+                },
+                *({"type": "task.cancelled", "task_id": str(t)} for t in cancelled),
+            ],
+            now,
+        )
+        with conflicts("the instance changed while it was being cancelled; try again"):
+            session.flush()
+        return store.instance_view(instance, history=False)

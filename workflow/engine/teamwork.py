@@ -1,0 +1,338 @@
+"""Working a shared inbox: claiming, releasing, assigning, delegating, priorities,
+comments and attachments. Who may do what is decided here, on the server, and every
+change is audited on the instance's chain in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflow.actors import Actor
+from workflow.engine.base import EngineBase, conflicts
+from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from workflow.people import People
+from workflow.runtime import Step
+from workflow.store.files import AttachmentStore
+from workflow.store.models import AttachmentRow, CommentRow, InstanceRow, TaskRow
+from workflow.store.repository import Store, task_view
+from workflow.views import TaskView
+
+__all__ = ["Teamwork"]
+
+_MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+MAX_COMMENT = 10_000
+
+
+class Teamwork(EngineBase):
+    def claim(self, session: Session, *, task_id: uuid.UUID, actor: Actor) -> TaskView:
+        """Take an open task from the queue; a second claimer gets a conflict."""
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        self._check_open(task, None)
+        if task.assignee is not None and task.assignee != actor.id:
+            raise ConflictError(f"already claimed by {task.assignee}", task=str(task.id))
+        self._effective_actor(store, task, actor)
+        return self._change(store, task, instance, actor, "task.claimed", assignee=actor.id)
+
+    def unclaim(self, session: Session, *, task_id: uuid.UUID, actor: Actor) -> TaskView:
+        """Put a claimed task back in the queue (its assignee or a queue lead)."""
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        self._check_open(task, None)
+        if task.assignee != actor.id and task.queue not in actor.leads:
+            raise ForbiddenError("only the assignee or a queue lead may unclaim", task=str(task.id))
+        return self._change(
+            store, task, instance, actor, "task.unclaimed", assignee=None, delegate=None
+        )
+
+    def assign(
+        self, session: Session, *, task_id: uuid.UUID, assignee: str | None, actor: Actor
+    ) -> TaskView:
+        """A queue lead assigns (or reassigns) a task to a member of its queue.
+
+        If the assignee is away, the notification goes to their substitute, who may
+        act on their behalf."""
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        self._check_open(task, None)
+        if task.queue not in actor.leads:
+            raise ForbiddenError(
+                f"only a lead of '{task.queue}' may assign its tasks", task=str(task.id)
+            )
+        people = People(session)
+        if assignee is not None:
+            assignee = assignee.lower()
+            if not people.is_member(assignee, task.queue):
+                raise InvalidDataError(
+                    f"{assignee} is not a member of '{task.queue}'", task=str(task.id)
+                )
+        view = self._change(
+            store, task, instance, actor, "task.assigned", assignee=assignee, delegate=None
+        )
+        if assignee is not None:
+            away = people.substitute_of(assignee, self.clock.now().date())
+            self._notify(
+                store,
+                [away or assignee],
+                kind="task.assigned",
+                subject=f"Assigned to {'you' if away is None else assignee}: {task.title}",
+                body=f"{actor.name or actor.id} assigned you '{task.title}' ({task.queue})."
+                + (f" You are substituting for {assignee}." if away else ""),
+                task=task,
+            )
+        return view
+
+    def delegate(self, session: Session, *, task_id: uuid.UUID, to: str, actor: Actor) -> TaskView:
+        """The assignee (or a queue lead) lets someone else act on the assignee's behalf.
+
+        The delegate's actions are audited as "delegate on behalf of assignee", and the
+        four-eyes rule treats them as the assignee's."""
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        self._check_open(task, None)
+        if task.assignee is None:
+            raise ConflictError("claim or assign the task before delegating it", task=str(task.id))
+        if actor.id != task.assignee and task.queue not in actor.leads:
+            raise ForbiddenError(
+                "only the assignee or a queue lead may delegate this task", task=str(task.id)
+            )
+        to = to.lower()
+        if to == task.assignee:
+            raise InvalidDataError(
+                "a task cannot be delegated to its own assignee", task=str(task.id)
+            )
+        if not People(session).exists(to):
+            raise InvalidDataError(f"{to} is not a known person", task=str(task.id))
+        view = self._change(store, task, instance, actor, "task.delegated", delegate=to)
+        self._notify(
+            store,
+            [to],
+            kind="task.delegated",
+            subject=f"Delegated to you: {task.title}",
+            body=f"{actor.name or actor.id} asked you to act on '{task.title}' on behalf of "
+            f"{task.assignee}.",
+            task=task,
+        )
+        return view
+
+    def prioritize(
+        self, session: Session, *, task_id: uuid.UUID, priority: int, actor: Actor
+    ) -> TaskView:
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        self._check_open(task, None)
+        if task.queue not in actor.leads:
+            raise ForbiddenError(
+                f"only a lead of '{task.queue}' may set priorities", task=str(task.id)
+            )
+        if not -100 <= priority <= 100:
+            raise InvalidDataError("priority must be between -100 and 100", task=str(task.id))
+        return self._change(store, task, instance, actor, "task.prioritized", priority=priority)
+
+    def comment(
+        self,
+        session: Session,
+        *,
+        instance_id: uuid.UUID,
+        body: str,
+        actor: Actor,
+        task_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """Comment on an instance or one of its tasks; ``@person@agency.gov`` mentions
+        known people, who are notified."""
+        body = body.strip()
+        if not body or len(body) > MAX_COMMENT:
+            raise InvalidDataError(f"a comment has 1 to {MAX_COMMENT} characters")
+        store = Store(session)
+        instance = store.instance(instance_id, lock=True)
+        task = self._task_of(store, instance, task_id)
+        self._check_involved(instance, task, actor, store)
+        people = People(session)
+        mentions = sorted({m.lower() for m in _MENTION.findall(body) if people.exists(m)})
+        now = self.clock.now()
+        row = CommentRow(
+            id=uuid.uuid4(),
+            instance_id=instance.id,
+            task_id=task_id,
+            author=actor.id,
+            body=body,
+            mentions=mentions,
+            created_at=now,
+        )
+        store.add(row)
+        self._record(
+            store,
+            instance,
+            actor,
+            "comment.added",
+            task_id,
+            {"comment_id": str(row.id), "mentions": mentions},
+        )
+        self._notify(
+            store,
+            [m for m in mentions if m != actor.id],
+            kind="comment.mention",
+            subject=f"{actor.name or actor.id} mentioned you",
+            body=body,
+            task=task,
+            instance_id=instance.id,
+        )
+        session.flush()
+        return {
+            "id": str(row.id),
+            "author": row.author,
+            "body": row.body,
+            "mentions": mentions,
+            "created_at": now.isoformat(),
+            "task_id": str(task_id) if task_id else None,
+        }
+
+    def attach(
+        self,
+        session: Session,
+        *,
+        instance_id: uuid.UUID,
+        filename: str,
+        content_type: str,
+        content: bytes,
+        files: AttachmentStore,
+        actor: Actor,
+        task_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """Attach a file; its type and size are checked before anything is stored."""
+        filename = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
+        if not filename or len(filename) > 255:
+            raise InvalidDataError("the file needs a name of at most 255 characters")
+        files.check(filename, content_type, content)
+        store = Store(session)
+        instance = store.instance(instance_id, lock=True)
+        task = self._task_of(store, instance, task_id)
+        self._check_involved(instance, task, actor, store)
+        digest = files.put(content)
+        now = self.clock.now()
+        row = AttachmentRow(
+            id=uuid.uuid4(),
+            instance_id=instance.id,
+            task_id=task_id,
+            filename=filename,
+            content_type=content_type,
+            size=len(content),
+            sha256=digest,
+            uploaded_by=actor.id,
+            created_at=now,
+        )
+        store.add(row)
+        self._record(
+            store,
+            instance,
+            actor,
+            "attachment.added",
+            task_id,
+            {
+                "attachment_id": str(row.id),
+                "filename": filename,
+                "sha256": digest,
+                "size": len(content),
+            },
+        )
+        session.flush()
+        return {
+            "id": str(row.id),
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(content),
+            "sha256": digest,
+            "uploaded_by": actor.id,
+            "created_at": now.isoformat(),
+        }
+
+    def inbox(
+        self,
+        session: Session,
+        *,
+        actor: Actor,
+        view: str = "queues",
+        status: str = "open",
+        limit: int = 100,
+    ) -> list[TaskView]:
+        if view not in ("mine", "queues", "all"):
+            raise InvalidDataError(f"unknown inbox view '{view}': use mine, queues or all")
+        if status not in ("open", "completed", "cancelled", "any"):
+            raise InvalidDataError(
+                f"unknown status '{status}': use open, completed, cancelled or any"
+            )
+        rows = Store(session).inbox(
+            user=actor.id, queues=actor.queues, view=view, status=status, limit=limit
+        )
+        return [task_view(r) for r in rows]
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _task_of(
+        self, store: Store, instance: InstanceRow, task_id: uuid.UUID | None
+    ) -> TaskRow | None:
+        if task_id is None:
+            return None
+        task = store.session.get(TaskRow, task_id)
+        if task is None or task.instance_id != instance.id:
+            raise NotFoundError(f"no task {task_id} in this instance", task=str(task_id))
+        return task
+
+    def _check_involved(
+        self, instance: InstanceRow, task: TaskRow | None, actor: Actor, store: Store
+    ) -> None:
+        """Comments and files come from people working the case: members of a queue
+        the instance has tasks in, or anyone a task is assigned or delegated to."""
+        tasks = [task] if task is not None else list(store.tasks_of(instance.id))
+        for candidate in tasks:
+            if actor.member_of(candidate.queue) or actor.id in (
+                candidate.assignee,
+                candidate.delegate,
+            ):
+                return
+        raise ForbiddenError(
+            "only staff working on this case may comment or attach files",
+            instance=str(instance.id),
+        )
+
+    def _change(
+        self,
+        store: Store,
+        task: TaskRow,
+        instance: InstanceRow,
+        actor: Actor,
+        action: str,
+        **changes: Any,
+    ) -> TaskView:
+        before = {name: getattr(task, name) for name in changes}
+        for name, value in changes.items():
+            setattr(task, name, value)
+        self._record(store, instance, actor, action, task.id, {"before": before, "after": changes})
+        store.add_outbox(
+            instance.id,
+            [{"type": "task.updated", "task": task_view(task).as_json()}],
+            self.clock.now(),
+        )
+        with conflicts("the task changed at the same time; reload it"):
+            store.session.flush()
+        return task_view(task)
+
+    def _record(
+        self,
+        store: Store,
+        instance: InstanceRow,
+        actor: Actor,
+        action: str,
+        task_id: uuid.UUID | None,
+        details: dict[str, Any],
+    ) -> None:
+        now = self.clock.now()
+        instance.updated_at = now  # bumps the instance version: concurrent edits conflict
+        step = Step(
+            instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
+        )
+        self._audit(store, instance, actor, action, step, now, task_id=task_id, details=details)
