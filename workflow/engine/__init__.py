@@ -14,11 +14,38 @@ this package; ``Engine`` is the one class callers use.
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
 from workflow.engine.lifecycle import Lifecycle
 from workflow.engine.teamwork import Teamwork
+from workflow.engine.timers import TaskTimers
 
 __all__ = ["Engine"]
 
 
-class Engine(Lifecycle, Teamwork):
+class Engine(Lifecycle, Teamwork, TaskTimers):
     """Start with ``Engine(clock=...)``; pass a session to every command."""
+
+    def run_timer(
+        self,
+        session: Session,
+        *,
+        kind: str,
+        instance_id: uuid.UUID | None,
+        task_id: uuid.UUID | None,
+        payload: dict[str, Any],
+    ) -> bool:
+        """Apply one due timer (a ``jobs`` row's kind and payload); False when it no
+        longer applies, e.g. the task was completed before it fell due."""
+        if kind == "wait.timeout" and instance_id is not None:
+            return self.timeout(session, instance_id=instance_id, state=str(payload["state"]))
+        if kind == "task.due" and task_id is not None:
+            return self.task_overdue(session, task_id=task_id)
+        if kind == "task.remind" and task_id is not None:
+            return self.task_remind(session, task_id=task_id)
+        if kind == "task.escalate" and task_id is not None:
+            return self.task_escalate(session, task_id=task_id, to=str(payload["to"]))
+        raise ValueError(f"unknown timer kind '{kind}' or missing ids")

@@ -1,0 +1,112 @@
+"""What due timers do to tasks: flag overdue, remind, escalate.
+
+Called by the worker inside the transaction that also marks the job done, so each
+effect happens exactly once however many workers run. A timer whose task is no
+longer open does nothing (the task was completed or cancelled first).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflow.actors import SYSTEM
+from workflow.engine.base import EngineBase
+from workflow.people import People
+from workflow.runtime import Step
+from workflow.store.models import InstanceRow, TaskRow
+from workflow.store.repository import Store, task_view
+
+__all__ = ["TaskTimers"]
+
+
+class TaskTimers(EngineBase):
+    def task_overdue(self, session: Session, *, task_id: uuid.UUID) -> bool:
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        if task.status != "open" or task.overdue:
+            return False
+        task.overdue = True
+        self._timer_audit(store, task, instance, "task.overdue", {"due_at": _iso(task)})
+        self._notify(
+            store,
+            self._responsible(session, task),
+            kind="task.overdue",
+            subject=f"Overdue: {task.title}",
+            body=f"'{task.title}' in {task.queue} was due {_iso(task)}.",
+            task=task,
+        )
+        return True
+
+    def task_remind(self, session: Session, *, task_id: uuid.UUID) -> bool:
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        if task.status != "open":
+            return False
+        self._timer_audit(store, task, instance, "task.reminded", {})
+        self._notify(
+            store,
+            self._responsible(session, task),
+            kind="task.remind",
+            subject=f"Reminder: {task.title}",
+            body=f"'{task.title}' in {task.queue} is waiting"
+            + (f"; it is due {_iso(task)}." if task.due_at else "."),
+            task=task,
+        )
+        return True
+
+    def task_escalate(self, session: Session, *, task_id: uuid.UUID, to: str) -> bool:
+        """Move the task to the escalation queue (its assignee keeps it) and tell the
+        leads of the queue it came from and the members of the one it goes to."""
+        store = Store(session)
+        task, instance = store.task_for_update(task_id)
+        if task.status != "open" or task.escalated_at is not None:
+            return False
+        people = People(session)
+        origin = task.queue
+        task.queue = to
+        task.escalated_at = self.clock.now()
+        self._timer_audit(store, task, instance, "task.escalated", {"from": origin, "to": to})
+        self._notify(
+            store,
+            [*people.leads_of(origin), *people.members_of(to)],
+            kind="task.escalate",
+            subject=f"Escalated: {task.title}",
+            body=f"'{task.title}' was not completed in time in {origin} and is escalated to {to}.",
+            task=task,
+        )
+        return True
+
+    def _responsible(self, session: Session, task: TaskRow) -> list[str]:
+        """Who should hear about a task: its assignee (or their substitute while they
+        are away), else everyone in its queue."""
+        people = People(session)
+        if task.assignee is None:
+            return people.members_of(task.queue)
+        away = people.substitute_of(task.assignee, self.clock.now().date())
+        return [away or task.assignee] + ([task.delegate] if task.delegate else [])
+
+    def _timer_audit(
+        self,
+        store: Store,
+        task: TaskRow,
+        instance: InstanceRow,
+        action: str,
+        details: dict[str, Any],
+    ) -> None:
+        now = self.clock.now()
+        instance.updated_at = now
+        step = Step(
+            instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
+        )
+        self._audit(store, instance, SYSTEM, action, step, now, task_id=task.id, details=details)
+        store.add_outbox(
+            instance.id, [{"type": "task.updated", "task": task_view(task).as_json()}], now
+        )
+        store.session.flush()
+
+
+def _iso(task: TaskRow) -> str:
+    return task.due_at.isoformat() if task.due_at else "-"
