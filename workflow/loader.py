@@ -83,7 +83,7 @@ class Document:
             span = self._keys.get(at[:depth]) or self._values.get(at[:depth])
             if span is not None:
                 return span.line, span.column
-        return 1, 1
+        return self.where(())
 
     def where_in(self, at: Address, offset: int) -> tuple[int, int]:
         """Position of character ``offset`` inside the string value at ``at``.

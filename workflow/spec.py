@@ -152,6 +152,7 @@ class StateSpec:
 class Department:
     key: str
     title: str
+    calendar: Calendar | None = None  # its own business days; None: the workflow's
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,190 @@
+"""Validation of a loaded definition: every problem at once, never a traceback.
+
+A process owner should fix a definition in one pass, so nothing here stops at the
+first mistake: each mapping is checked on its own (``workflow.validator_states`` for
+states and tasks), every problem is collected with the position it was written at,
+and the whole-definition rules (targets, reachability, guards) of
+``workflow.semantics`` run on what was seen. The compiler builds a spec only from a
+definition that passes, so it can trust every shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from workflow.errors import Problem
+from workflow.loader import Document
+from workflow.semantics import Ref, check_semantics, did_you_mean
+from workflow.validator_states import IDENTIFIER, SLUG, SPELLING, StateChecker, describe
+
+__all__ = ["TOP_KEYS", "WEEKDAYS", "validate"]
+
+TOP_KEYS: tuple[str, ...] = ("workflow", "title", "description", "owner", "departments")
+TOP_KEYS += ("input", "calendar", "triggers", "start", "states")
+REQUIRED = ("workflow", "title", "owner", "departments", "start", "states")
+CALENDAR_KEYS = ("country", "subdivision", "timezone", "weekend")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def validate(document: Document) -> list[Problem]:
+    """Every problem of ``document``, in file order; empty when it is valid."""
+    checker = _Checker(document)
+    checker.definition()
+    problems = checker.problems + check_semantics(document, checker.outline)
+    unique = {(p.line, p.column, p.message): p for p in problems}
+    return [unique[k] for k in sorted(unique)]
+
+
+class _Checker(StateChecker):
+    def definition(self) -> None:
+        data = self.mapping((), self.doc.data, "a workflow definition")
+        if data is None:
+            return
+        self.keys((), data, TOP_KEYS, REQUIRED)
+        if "workflow" in data:
+            self.pattern(("workflow",), data["workflow"], SLUG, "'workflow'")
+        for key in ("title", "description"):
+            if key in data:
+                self.text((key,), data[key], f"'{key}'")
+        if "departments" in data:
+            self.departments_(data["departments"])
+        if "owner" in data:
+            self.owner(data["owner"])
+        if "input" in data:
+            self.schema(("input",), data["input"], "'input'")
+            properties = data["input"].get("properties") if isinstance(data["input"], dict) else 0
+            if isinstance(properties, dict):
+                self.outline.input_properties = frozenset(properties)
+        if "calendar" in data:
+            self.calendar(("calendar",), data["calendar"])
+        if "triggers" in data:
+            self.triggers(data["triggers"])
+        if "start" in data and (start := self.text(("start",), data["start"], "'start'")):
+            self.outline.start = Ref(start, ("start",))
+        if "states" in data:
+            self.states(data["states"])
+
+    def owner(self, value: Any) -> None:
+        owner = self.text(("owner",), value, "'owner'")
+        if owner is not None and self.departments is not None and owner not in self.departments:
+            hint = did_you_mean(owner, self.departments)
+            self.report(("owner",), f"owner '{owner}' is not a declared department{hint}")
+
+    def departments_(self, value: Any) -> None:
+        body = self.mapping(("departments",), value, "'departments'")
+        if body is None:
+            return
+        if not body:
+            self.report(("departments",), "'departments' must declare at least one department")
+        self.departments = set(body)
+        for key, department in body.items():
+            at = ("departments", key)
+            if not SLUG.match(key):
+                self.report(at, f"department key '{key}' must be {SPELLING[SLUG]}", key=True)
+            if self.mapping(at, department, f"department '{key}'") is None:
+                continue
+            self.keys(at, department, ("title", "calendar"), ("title",))
+            if "title" in department:
+                self.text((*at, "title"), department["title"], "a department's title")
+            if "calendar" in department:
+                self.calendar((*at, "calendar"), department["calendar"])
+
+    def calendar(self, at: tuple[str, ...], value: Any) -> None:
+        body = self.mapping(at, value, "a calendar")
+        if body is None:
+            return
+        self.keys(at, body, CALENDAR_KEYS, ())
+        if "country" in body or "subdivision" in body:
+            self._holidays(at, body.get("country"), body)
+        if "timezone" in body:
+            zone = body["timezone"]
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, TypeError, ValueError):
+                self.report(
+                    (*at, "timezone"),
+                    f"unknown time zone {describe(zone)}: use an IANA name such as "
+                    "'America/New_York'",
+                )
+        if "weekend" in body:
+            days = body["weekend"]
+            if not isinstance(days, list) or any(
+                not isinstance(day, str) or day.lower()[:3] not in WEEKDAYS for day in days
+            ):
+                message = f"weekend is a list of days ({', '.join(WEEKDAYS)})"
+                self.report((*at, "weekend"), message)
+            elif len({day.lower()[:3] for day in days}) == len(WEEKDAYS):
+                self.report((*at, "weekend"), "a weekend of every day leaves no business days")
+
+    def _holidays(self, at: tuple[str, ...], country: Any, body: dict[str, Any]) -> None:
+        supported = holidays.list_supported_countries()
+        if not isinstance(country, str) or country not in supported:
+            hint = did_you_mean(country, supported) if isinstance(country, str) else ""
+            self.report(
+                (*at, "country"),
+                "country must be a code the holidays package knows (e.g. 'US'), not "
+                f"{describe(country)}{hint}",
+            )
+            return
+        if "subdivision" not in body:
+            return
+        subdivision = body["subdivision"]
+        if not isinstance(subdivision, str) or subdivision not in supported[country]:
+            known = ", ".join(supported[country][:15]) or "none"
+            self.report(
+                (*at, "subdivision"),
+                f"'{country}' has no subdivision {describe(subdivision)} (it has: {known})",
+            )
+
+    def triggers(self, value: Any) -> None:
+        if not isinstance(value, list):
+            self.report(("triggers",), f"'triggers' must be a list, not {describe(value)}")
+            return
+        seen: set[str] = set()
+        for index, trigger in enumerate(value):
+            at = ("triggers", index)
+            if self.mapping(at, trigger, "a trigger") is None:
+                continue
+            self.keys(at, trigger, ("webhook", "input", "business_key"), ("webhook", "input"))
+            webhook = trigger.get("webhook")
+            if "webhook" in trigger and self.pattern((*at, "webhook"), webhook, SLUG, "webhook"):
+                if webhook in seen:
+                    self.report((*at, "webhook"), f"webhook '{webhook}' is listed twice")
+                seen.add(webhook)
+            if "business_key" in trigger:
+                self.json_path((*at, "business_key"), trigger["business_key"])
+            if "input" in trigger:
+                fields = self.mapping((*at, "input"), trigger["input"], "a trigger's input")
+                for name, path in (fields or {}).items():
+                    self._trigger_field((*at, "input", name), name)
+                    self.json_path((*at, "input", name), path)
+
+    def _trigger_field(self, at: tuple[str | int, ...], name: str) -> None:
+        properties = self.outline.input_properties
+        if properties is not None and name not in properties:
+            hint = did_you_mean(name, properties)
+            self.report(at, f"'{name}' is not a property of the input schema{hint}", key=True)
+
+    def json_path(self, at: tuple[str | int, ...], value: Any) -> None:
+        if not isinstance(value, str) or not value.startswith("$"):
+            self.report(at, f"a JSONPath starts with '$' (e.g. '$.id'), not {describe(value)}")
+
+    def states(self, value: Any) -> None:
+        body = self.mapping(("states",), value, "'states'")
+        if body is None:
+            return
+        self.outline.states_readable = True
+        if not body:
+            self.report(("states",), "'states' is empty: declare at least one task and a final")
+        for name, state in body.items():
+            if not IDENTIFIER.match(name):
+                self.report(
+                    ("states", name),
+                    f"state name '{name}' must be letters, digits and '_' (guards refer to "
+                    "it as data.<name>)",
+                    key=True,
+                )
+            self.state(name, ("states", name), state)
