@@ -17,18 +17,21 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from workflow.compiler import load_definition, validate_paths
+from sqlalchemy.orm import Session
 from workflow.graph import to_dot, to_mermaid
 
 from civicflow.config import Settings
 from workflow.actors import Actor
-from workflow.directory import Directory, load_directory
+from workflow.compiler import load_definition, validate_paths
+from workflow.directory import load_directory
 from workflow.engine import Engine
 from workflow.errors import CivicflowError, DefinitionError, InvalidDataError
+from workflow.people import People
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 
 P = ParamSpec("P")
+CLI_ACTOR = Actor(id="cli", name="Command line", idp="cli")
 R = TypeVar("R")
 
 
@@ -46,16 +49,9 @@ class App:
             self._db = Database(self.settings.database_url)
         return self._db
 
-    def directory(self) -> Directory:
-        if self.settings.directory_file is None:
-            raise CivicflowError("no staff directory: set CIVICFLOW_DIRECTORY_FILE")
-        return load_directory(self.settings.directory_file)
-
-    def actor(self, email: str, *, mfa: bool = False) -> Actor:
-        user = self.directory().user(email)
-        if user is None:
-            raise CivicflowError(f"{email} is not in the staff directory")
-        return user.actor(mfa=mfa)
+    def actor(self, session: Session, email: str, *, mfa: bool = False) -> Actor:
+        """A person from the database (import them with ``civicflow users import``)."""
+        return People(session).actor(email, idp="cli", mfa=mfa)
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -190,8 +186,8 @@ def _json_option(value: str | None, what: str) -> Any:
 @reports_errors
 def start(app: App, workflow: str, input_json: str, email: str, business_key: str | None) -> None:
     """Start an instance of WORKFLOW."""
-    actor = app.actor(email)
     with app.db.transaction() as session:
+        actor = app.actor(session, email)
         view = app.engine.start(
             session,
             workflow=workflow,
@@ -214,8 +210,8 @@ def start(app: App, workflow: str, input_json: str, email: str, business_key: st
 @reports_errors
 def inbox(app: App, email: str, view: str, status: str) -> None:
     """List tasks for a person."""
-    actor = app.actor(email)
     with app.db.transaction() as session:
+        actor = app.actor(session, email)
         tasks = app.engine.inbox(session, actor=actor, view=view, status=status)
     for task in tasks:
         due = task.due_at.strftime("%Y-%m-%d") if task.due_at else "-"
@@ -236,8 +232,8 @@ def act(
     app: App, task_id: uuid.UUID, action: str, email: str, data_json: str | None, mfa: bool
 ) -> None:
     """Complete a task with ACTION."""
-    actor = app.actor(email, mfa=mfa)
     with app.db.transaction() as session:
+        actor = app.actor(session, email, mfa=mfa)
         view = app.engine.act(
             session,
             task_id=task_id,
@@ -256,7 +252,7 @@ def act(
 def claim(app: App, task_id: uuid.UUID, email: str) -> None:
     """Claim a task from a shared queue."""
     with app.db.transaction() as session:
-        task = app.engine.claim(session, task_id=task_id, actor=app.actor(email))
+        task = app.engine.claim(session, task_id=task_id, actor=app.actor(session, email))
     click.echo(f"{task.id} claimed by {task.assignee}")
 
 
@@ -268,7 +264,7 @@ def claim(app: App, task_id: uuid.UUID, email: str) -> None:
 @reports_errors
 def signal(app: App, instance_id: uuid.UUID, event: str, data_json: str | None) -> None:
     """Deliver EVENT to an instance waiting for it."""
-    actor = Actor(id="cli", name="Command line", idp="cli")
+    actor = CLI_ACTOR
     with app.db.transaction() as session:
         view = app.engine.signal(
             session,
@@ -302,6 +298,104 @@ def show(app: App, instance_id: uuid.UUID) -> None:
             f"  #{entry.seq} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor} ({entry.actor_idp}){behalf}"
             f" {entry.action} {entry.state_before or '-'} -> {entry.state_after or '-'}"
         )
+
+
+@main.group()
+def users() -> None:
+    """People, queues and absences."""
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_app
+@reports_errors
+def users_import(app: App, file: Path) -> None:
+    """Create or update people and queues from a directory file (safe to repeat)."""
+    directory = load_directory(file)
+    with app.db.transaction() as session:
+        result = People(session).import_directory(
+            directory, now=app.engine.clock.now(), actor=CLI_ACTOR
+        )
+    click.echo(
+        f"{result.departments} departments, {result.queues} queues, "
+        f"{result.users_created} people created, {result.users_updated} updated"
+    )
+
+
+@users.command("away")
+@click.argument("email")
+@click.option("--substitute", required=True, help="who works their tasks meanwhile")
+@click.option("--from", "starts_on", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--until", "ends_on", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@pass_app
+@reports_errors
+def users_away(app: App, email: str, substitute: str, starts_on: Any, ends_on: Any) -> None:
+    """Record an absence: SUBSTITUTE acts on EMAIL's tasks on their behalf."""
+    with app.db.transaction() as session:
+        People(session).set_substitute(
+            user=email,
+            substitute=substitute,
+            starts_on=starts_on.date(),
+            ends_on=ends_on.date(),
+            actor=CLI_ACTOR,
+            now=app.engine.clock.now(),
+        )
+    click.echo(
+        f"{substitute} substitutes for {email} from {starts_on:%Y-%m-%d} to {ends_on:%Y-%m-%d}"
+    )
+
+
+@main.command()
+@click.argument("task_id", type=click.UUID)
+@click.argument("assignee")
+@click.option("--as", "email", required=True, help="a lead of the task's queue")
+@pass_app
+@reports_errors
+def assign(app: App, task_id: uuid.UUID, assignee: str, email: str) -> None:
+    """Assign a task to a member of its queue."""
+    with app.db.transaction() as session:
+        task = app.engine.assign(
+            session, task_id=task_id, assignee=assignee, actor=app.actor(session, email)
+        )
+    click.echo(f"{task.id} assigned to {task.assignee}")
+
+
+@main.command()
+@click.argument("task_id", type=click.UUID)
+@click.argument("to")
+@click.option("--as", "email", required=True)
+@pass_app
+@reports_errors
+def delegate(app: App, task_id: uuid.UUID, to: str, email: str) -> None:
+    """Let TO act on a task on the assignee's behalf."""
+    with app.db.transaction() as session:
+        task = app.engine.delegate(session, task_id=task_id, to=to, actor=app.actor(session, email))
+    click.echo(f"{task.id} delegated to {to}")
+
+
+@main.command()
+@click.argument("instance_id", type=click.UUID)
+@click.argument("body")
+@click.option("--as", "email", required=True)
+@click.option("--task", "task_id", type=click.UUID)
+@pass_app
+@reports_errors
+def comment(
+    app: App, instance_id: uuid.UUID, body: str, email: str, task_id: uuid.UUID | None
+) -> None:
+    """Comment on an instance (mention people as @name@agency.gov)."""
+    with app.db.transaction() as session:
+        result = app.engine.comment(
+            session,
+            instance_id=instance_id,
+            task_id=task_id,
+            body=body,
+            actor=app.actor(session, email),
+        )
+    click.echo(
+        f"comment {result['id']}"
+        + (f" mentions {', '.join(result['mentions'])}" if result["mentions"] else "")
+    )
 
 
 @main.command()

@@ -188,6 +188,14 @@ class Runtime:
         self._move(step, facts, state, "timeout", now)
         return step
 
+    def calendar_for(self, queue: str) -> Calendar:
+        """The business calendar a task's SLA is counted on: its department's own, else
+        the workflow's, else weekends only."""
+        department = self.spec.departments.get(queue.split("/", 1)[0])
+        if department is not None and department.calendar is not None:
+            return department.calendar
+        return self.calendar
+
     # -- internals -----------------------------------------------------------------
 
     def _step(self, facts: InstanceFacts) -> Step:
@@ -251,19 +259,18 @@ class Runtime:
         now: datetime,
     ) -> NewTask:
         title = task.title.render(self.scope(step, facts.input))
+        calendar = self.calendar_for(task.queue)
         timers: list[NewTimer] = []
-        due_at = task.due.after(now, self.calendar) if task.due else None
+        due_at = task.due.after(now, calendar) if task.due else None
         if due_at is not None:
             timers.append(NewTimer("task.due", due_at, state, branch))
         if task.remind is not None:
-            timers.append(
-                NewTimer("task.remind", task.remind.after(now, self.calendar), state, branch)
-            )
+            timers.append(NewTimer("task.remind", task.remind.after(now, calendar), state, branch))
         if task.escalate is not None:
             timers.append(
                 NewTimer(
                     "task.escalate",
-                    task.escalate.after.after(now, self.calendar),
+                    task.escalate.after.after(now, calendar),
                     state,
                     branch,
                     {"to": task.escalate.to},
