@@ -32,6 +32,7 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 _TAG = "tag:yaml.org,2002:"
 _MAX_VALUES = 100_000  # a definition has hundreds; more means an alias bomb
 _MAX_DEPTH = 100
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # YAML's line breaks (not str.splitlines')
 
 
 class _CoreSchemaLoader(_BaseLoader):  # type: ignore[valid-type,misc]
@@ -94,7 +95,7 @@ class Document:
         span = self._values.get(at)
         if span is None:
             return self.where(at)
-        lines = self.text.splitlines()
+        lines = _LINE_BREAK.split(self.text)
         # (0-based line, column where the text starts; None: after the indentation)
         segments: list[tuple[int, int | None]]
         if span.style in ("|", ">"):

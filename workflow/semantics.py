@@ -122,6 +122,7 @@ def _graph(document: Document, outline: Outline) -> list[Problem]:
                         key=True,
                     )
                 )
+    problems += _decision_loops(document, outline, edges)
     if finals:
         backwards: dict[str, set[str]] = {name: set() for name in states}
         for source, targets in edges.items():
@@ -139,6 +140,53 @@ def _graph(document: Document, outline: Outline) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _decision_loops(
+    document: Document, outline: Outline, edges: dict[str, set[str]]
+) -> list[Problem]:
+    """Decision states that can lead back to themselves with nothing in between.
+
+    Data cannot change between two decisions of the same step, so a decision met
+    again chooses as it did before: once entered, such a loop never ends.
+    """
+    decisions = {name for name, kind in outline.states.items() if kind == "decision"}
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for name in outline.states:
+        if name not in decisions or name in reported:
+            continue
+        loop = _path_back(name, {d: edges[d] & decisions for d in decisions})
+        if loop:
+            reported.update(loop)
+            problems.append(
+                document.problem(
+                    ("states", name),
+                    f"decision states loop with no task or wait in between "
+                    f"({' -> '.join([*loop, name])}): the same data would choose the same "
+                    "way forever",
+                    key=True,
+                )
+            )
+    return problems
+
+
+def _path_back(start: str, edges: dict[str, set[str]]) -> list[str]:
+    """A path start -> ... leading back to ``start`` (without repeating it), or []."""
+    parents: dict[str, str] = {}
+    pending = [start]
+    while pending:
+        current = pending.pop()
+        for nxt in sorted(edges.get(current, ())):
+            if nxt == start:
+                path = [current]
+                while path[-1] != start:
+                    path.append(parents[path[-1]])
+                return path[::-1]
+            if nxt not in parents:
+                parents[nxt] = current
+                pending.append(nxt)
+    return []
 
 
 def _closure(seeds: set[str], edges: dict[str, set[str]]) -> set[str]:

@@ -213,6 +213,8 @@ class StateChecker:
         markers = [k for k in found if k in ("task", "wait", "parallel", "final")]
         if len(markers) != 1 and not (not markers and "next" in body):
             self.outline.broken.add(name)
+            if not markers and len(found) < len(body):
+                return  # a misspelt kind: the unknown-key hint above says it best
             mixed = "mixes kinds" if markers else "has no kind"
             self.report(
                 at,
