@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from workflow.compiler import load_definition
+from workflow.compiler import compile_definition, load_definition
 from workflow.spec import JoinRule, StateKind, WorkflowSpec
 
 EVERY_FEATURE = Path(__file__).parent / "data" / "valid" / "every-feature.yaml"
+MINIMAL = (EVERY_FEATURE.parent / "minimal.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -111,9 +112,29 @@ def test_workflow_calendar(spec: WorkflowSpec) -> None:
     )
 
 
-def test_department_calendar(spec: WorkflowSpec) -> None:
+def test_department_calendar_has_its_own_weekend(spec: WorkflowSpec) -> None:
     calendar = spec.departments["fire"].calendar
     assert calendar is not None and calendar.weekend == frozenset({4, 5})
+
+
+def test_department_calendar_inherits_the_rest(spec: WorkflowSpec) -> None:
+    calendar = spec.departments["fire"].calendar
+    assert calendar is not None
+    assert (calendar.country, calendar.subdivision, calendar.timezone) == (
+        "US",
+        "CA",
+        "America/Los_Angeles",
+    )
+
+
+def test_department_in_another_country_drops_the_subdivision() -> None:
+    text = MINIMAL.replace(
+        "  clerks: {title: Clerks}",
+        "  clerks: {title: Clerks, calendar: {country: DE}}\n"
+        "calendar: {country: US, subdivision: CA}",
+    )
+    calendar = compile_definition(text).departments["clerks"].calendar
+    assert calendar is not None and (calendar.country, calendar.subdivision) == ("DE", None)
 
 
 def test_department_without_calendar(spec: WorkflowSpec) -> None:

@@ -37,7 +37,7 @@ from workflow.spec import (
     WebhookTrigger,
     WorkflowSpec,
 )
-from workflow.validator import WEEKDAYS, validate
+from workflow.validator import effective_calendar, validate, weekday
 
 __all__ = ["compile_definition", "content_hash", "load_definition", "validate_paths"]
 
@@ -147,7 +147,7 @@ def _calendar(name: str, value: Any) -> Calendar | None:
     return Calendar(
         name=name,
         timezone=value.get("timezone", "UTC"),
-        weekend=frozenset(WEEKDAYS.index(day.lower()[:3]) for day in weekend),
+        weekend=frozenset(day for day in map(weekday, weekend) if day is not None),
         country=value.get("country"),
         subdivision=value.get("subdivision"),
     )
@@ -200,7 +200,7 @@ class _Builder:
     def spec(self, digest: str) -> WorkflowSpec:
         data: dict[str, Any] = self.document.data
         departments = {
-            key: Department(key, body["title"], _calendar(key, body.get("calendar")))
+            key: Department(key, body["title"], self.department_calendar(key, body))
             for key, body in data["departments"].items()
         }
         states = {name: self.state(name, body) for name, body in data["states"].items()}
@@ -224,6 +224,14 @@ class _Builder:
             ),
             calendar=_calendar(data["workflow"], data.get("calendar")),
             description=data.get("description"),
+        )
+
+    def department_calendar(self, key: str, body: dict[str, Any]) -> Calendar | None:
+        """The department's own calendar over the workflow's; None if it has none."""
+        if "calendar" not in body:
+            return None
+        return _calendar(
+            key, effective_calendar(self.document.data.get("calendar"), body["calendar"])
         )
 
     def state(self, name: str, body: dict[str, Any]) -> StateSpec:

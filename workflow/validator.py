@@ -20,13 +20,36 @@ from workflow.loader import Document
 from workflow.semantics import Ref, check_semantics, did_you_mean
 from workflow.validator_states import IDENTIFIER, SLUG, SPELLING, StateChecker, describe
 
-__all__ = ["TOP_KEYS", "WEEKDAYS", "validate"]
+__all__ = ["TOP_KEYS", "WEEKDAYS", "effective_calendar", "validate", "weekday"]
 
 TOP_KEYS: tuple[str, ...] = ("workflow", "title", "description", "owner", "departments")
 TOP_KEYS += ("input", "calendar", "triggers", "start", "states")
 REQUIRED = ("workflow", "title", "owner", "departments", "start", "states")
 CALENDAR_KEYS = ("country", "subdivision", "timezone", "weekend")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def weekday(name: object) -> int | None:
+    """Monday=0 for ``sat``/``Saturday``...; None for anything else."""
+    if not isinstance(name, str):
+        return None
+    lowered = name.lower()
+    for index, (short, full) in enumerate(zip(WEEKDAYS, _FULL_DAYS, strict=True)):
+        if lowered in (short, full):
+            return index
+    return None
+
+
+def effective_calendar(inherited: Any, own: Any) -> dict[str, Any]:
+    """A department's calendar: its own keys over the workflow's.
+
+    A department that names another country does not inherit the subdivision.
+    """
+    base = dict(inherited) if isinstance(inherited, dict) else {}
+    if isinstance(own, dict) and "country" in own:
+        base.pop("subdivision", None)
+    return base | (own if isinstance(own, dict) else {})
 
 
 def validate(document: Document) -> list[Problem]:
@@ -90,15 +113,17 @@ class _Checker(StateChecker):
             if "title" in department:
                 self.text((*at, "title"), department["title"], "a department's title")
             if "calendar" in department:
-                self.calendar((*at, "calendar"), department["calendar"])
+                inherited = self.doc.data.get("calendar")
+                self.calendar((*at, "calendar"), department["calendar"], inherited)
 
-    def calendar(self, at: tuple[str, ...], value: Any) -> None:
+    def calendar(self, at: tuple[str, ...], value: Any, inherited: Any = None) -> None:
         body = self.mapping(at, value, "a calendar")
         if body is None:
             return
         self.keys(at, body, CALENDAR_KEYS, ())
         if "country" in body or "subdivision" in body:
-            self._holidays(at, body.get("country"), body)
+            merged = effective_calendar(inherited, body)
+            self._holidays(at, merged.get("country"), merged)
         if "timezone" in body:
             zone = body["timezone"]
             try:
@@ -111,12 +136,10 @@ class _Checker(StateChecker):
                 )
         if "weekend" in body:
             days = body["weekend"]
-            if not isinstance(days, list) or any(
-                not isinstance(day, str) or day.lower()[:3] not in WEEKDAYS for day in days
-            ):
+            if not isinstance(days, list) or any(weekday(day) is None for day in days):
                 message = f"weekend is a list of days ({', '.join(WEEKDAYS)})"
                 self.report((*at, "weekend"), message)
-            elif len({day.lower()[:3] for day in days}) == len(WEEKDAYS):
+            elif len({weekday(day) for day in days}) == len(WEEKDAYS):
                 self.report((*at, "weekend"), "a weekend of every day leaves no business days")
 
     def _holidays(self, at: tuple[str, ...], country: Any, body: dict[str, Any]) -> None:
