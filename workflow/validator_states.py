@@ -229,7 +229,7 @@ class StateChecker:
             if key not in KIND_KEYS[kind]:
                 self.outline.broken.add(name)
                 if kind == "final" and key in ("on", "next"):
-                    message = f"a final state has no way out: remove '{key}' from '{name}'"
+                    message = f"a final state ends the workflow: remove '{key}' from '{name}'"
                 else:
                     message = (
                         f"'{key}' does not belong in {kind} state '{name}' (found "
@@ -240,7 +240,14 @@ class StateChecker:
             if key in KIND_KEYS[kind] and key not in body:
                 self.outline.broken.add(name)
                 self.report(at, f"{kind} state '{name}' needs '{key}'", key=True)
-        getattr(self, f"_{kind}")(name, at, body)
+        checks = {
+            "task": self._task,
+            "wait": self._wait,
+            "parallel": self._parallel,
+            "decision": self._decision,
+            "final": self._final,
+        }
+        checks[kind](name, at, body)
 
     def _task(self, name: str, at: Address, body: dict[str, Any]) -> None:
         self.task((*at, "task"), body["task"], TASK_KEYS)
