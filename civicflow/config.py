@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["Settings"]
@@ -25,6 +25,13 @@ class Settings:
     idp_config: Path | None
     definitions_dir: Path
     directory_file: Path | None
+    # E-mail for notifications; with no host they stay queued (the worker says so once).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "civicflow@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -47,4 +54,16 @@ class Settings:
             directory_file=Path(directory)
             if directory
             else PROJECT_ROOT / "demo" / "directory.yaml",
+            smtp_host=get("SMTP_HOST"),
+            smtp_port=_port(get("SMTP_PORT") or "25"),
+            smtp_sender=get("SMTP_SENDER") or "civicflow@localhost",
+            smtp_starttls=(get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
+            smtp_username=get("SMTP_USERNAME"),
+            smtp_password=get("SMTP_PASSWORD"),
         )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"CIVICFLOW_SMTP_PORT must be a TCP port number (1-65535), got {text!r}")
+    return int(text)
