@@ -408,6 +408,31 @@ def demo(app: App) -> None:
     run_demo(app, echo=click.echo)
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="Process what is due now, then exit.")
+@click.option("--name", help="This worker's name in job leases (default: host:pid).")
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Idle poll seconds.")
+@click.option("--lease", type=float, default=60.0, show_default=True, help="Claim seconds.")
+@pass_app
+@reports_errors
+def worker(app: App, once: bool, name: str | None, poll: float, lease: float) -> None:
+    """Fire due timers (deadlines, reminders, escalations, wait timeouts); send e-mail."""
+    from datetime import timedelta
+
+    from civicflow.worker import run_worker
+
+    run_worker(
+        app.db,
+        app.engine,
+        app.settings,
+        once=once,
+        name=name,
+        poll=poll,
+        lease=timedelta(seconds=lease),
+        echo=click.echo,
+    )
+
+
 def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
