@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -135,14 +136,42 @@ class InstanceRow(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+def _partial(name: str, *columns: Any, status: str = "open", person: str | None = None) -> Index:
+    """An index over the tasks of one ``status`` only (and, for a per-person index,
+    only rows that name a person), on SQLite and PostgreSQL alike."""
+    where = f"status = '{status}'" + (f" AND {person} IS NOT NULL" if person else "")
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))
+
+
 class TaskRow(Base):
     """A unit of human work in a shared queue (one per task state or parallel branch)."""
 
     __tablename__ = "tasks"
+    # The inbox (``workflow.inbox``) reads open tasks per queue or per person in one of
+    # three orders, and completed tasks per person newest first. Each index below is
+    # one of those orders, partial so it holds only the rows that view can show: the
+    # open ones are a tenth of the table or less, and unclaimed tasks have no
+    # assignee. Ending every key with ``id`` makes the order total, so keyset
+    # pagination is an index range scan.
     __table_args__ = (
-        Index(None, "queue", "status", "due_at"),
-        Index(None, "assignee", "status"),
         Index(None, "instance_id", "status"),
+        _partial("ix_tasks_open_queue_due", "queue", "due_at", "id"),
+        _partial("ix_tasks_open_queue_created", "queue", "created_at", "id"),
+        _partial("ix_tasks_open_queue_priority", "queue", "priority", "due_at", "id"),
+        _partial("ix_tasks_open_assignee_due", "assignee", "due_at", "id", person="assignee"),
+        _partial(
+            "ix_tasks_open_assignee_created", "assignee", "created_at", "id", person="assignee"
+        ),
+        _partial(
+            "ix_tasks_open_assignee_priority",
+            "assignee",
+            "priority",
+            "due_at",
+            "id",
+            person="assignee",
+        ),
+        _partial("ix_tasks_open_delegate", "delegate", person="delegate"),
+        _partial("ix_tasks_completed_by", "completed_by", "completed_at", "id", status="completed"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
