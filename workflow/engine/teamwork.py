@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from workflow.actors import Actor
 from workflow.engine.base import EngineBase, conflicts
 from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from workflow.inbox import InboxPage, InboxQuery, inbox
 from workflow.people import People
 from workflow.runtime import Step
 from workflow.store.files import AttachmentStore
@@ -259,16 +260,24 @@ class Teamwork(EngineBase):
         status: str = "open",
         limit: int = 100,
     ) -> list[TaskView]:
-        if view not in ("mine", "queues", "all"):
-            raise InvalidDataError(f"unknown inbox view '{view}': use mine, queues or all")
-        if status not in ("open", "completed", "cancelled", "any"):
-            raise InvalidDataError(
-                f"unknown status '{status}': use open, completed, cancelled or any"
-            )
-        rows = Store(session).inbox(
-            user=actor.id, queues=actor.queues, view=view, status=status, limit=limit
-        )
-        return [task_view(r) for r in rows]
+        """The first page of an inbox view, for callers that want a plain list.
+
+        ``status`` is kept for older callers: ``completed`` lists what the actor
+        completed (the ``completed`` view); ``inbox_page`` takes the full query."""
+        if status not in ("open", "completed"):
+            raise InvalidDataError(f"unknown status '{status}': use open or completed")
+        if status == "completed":
+            if view not in ("mine", "completed"):
+                raise InvalidDataError(
+                    "completed tasks are listed per person: use view mine (or completed)"
+                )
+            view = "completed"
+        return self.inbox_page(session, actor=actor, query=InboxQuery(view, limit=limit)).items
+
+    def inbox_page(self, session: Session, *, actor: Actor, query: InboxQuery) -> InboxPage:
+        """One page of ``actor``'s inbox (see ``workflow.inbox``), as of the engine's
+        clock: it decides what is overdue and whom the actor substitutes for today."""
+        return inbox(session, actor, query, now=self.clock.now())
 
     # -- internals -----------------------------------------------------------------------
 

@@ -140,24 +140,6 @@ class Store:
             )
         return cancelled
 
-    def inbox(
-        self, *, user: str, queues: Iterable[str], view: str, status: str, limit: int
-    ) -> Sequence[TaskRow]:
-        """Tasks for one person: ``mine`` (assigned to them), ``queues`` (open in their
-        queues, claimed or not) or ``all``; most urgent first."""
-        query = select(TaskRow)
-        if status != "any":
-            query = query.where(TaskRow.status == status)
-        if view == "mine":
-            query = query.where(TaskRow.assignee == user)
-        elif view == "queues":
-            query = query.where(TaskRow.queue.in_(list(queues)))
-        return self.session.scalars(
-            query.order_by(TaskRow.priority.desc(), TaskRow.due_at.asc(), TaskRow.created_at).limit(
-                limit
-            )
-        ).all()
-
     def add(self, *rows: Any) -> None:
         self.session.add_all(rows)
 
