@@ -258,6 +258,9 @@ def _name_problem(outline: Outline, name: tuple[str, ...], roots: tuple[str, ...
 
 def _offset_of(source: str, name: tuple[str, ...]) -> int:
     """Where ``name`` (a dotted path) is written in ``source``; 0 when not found."""
-    pattern = r"\s*\.\s*".join(re.escape(part) for part in name[:2])
-    match = re.search(rf"(?<![\w.]){pattern}(?!\w)", source)
-    return match.start() if match else 0
+    for parts in (name[:2], name[:1]):
+        pattern = r"\s*\.\s*".join(re.escape(part) for part in parts)
+        match = re.search(rf"(?<![\w.]){pattern}(?!\w)", source)
+        if match:
+            return match.start()
+    return 0
