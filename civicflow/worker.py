@@ -48,6 +48,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 
 from civicflow.config import Settings
 from integrations.email import Mailer, SmtpMailer
@@ -192,8 +193,9 @@ class Worker:
             abandoned = [c for c in claims if c.attempts > self.max_attempts]
             if abandoned:
                 self._abandon(session, abandoned, now)
+        order = {job_id: position for position, job_id in enumerate(ids)}
         live = [c for c in claims if c.attempts <= self.max_attempts]
-        live.sort(key=lambda c: ids.index(c.id))  # RETURNING order is not guaranteed
+        live.sort(key=lambda c: order[c.id])  # RETURNING order is not guaranteed
         return live
 
     def process(self, claim: Claim) -> str:
@@ -202,8 +204,17 @@ class Worker:
         (the claim was taken over after its lease expired)."""
         try:
             with self.db.transaction() as session:
-                job = self._own(session, claim)
-                if job is None:
+                # Mark it done first: one statement that locks the row and checks the
+                # claim. It only counts if the effect below commits with it.
+                owned = session.execute(
+                    update(JobRow)
+                    .where(*self._claimed(claim))
+                    .values(status="done", finished_at=self.clock.now(), lease_until=None)
+                    .returning(JobRow.id)
+                    .execution_options(synchronize_session=False)
+                ).first()
+                if owned is None:
+                    log.info("job %d: claim lost (lease expired, reclaimed); not applied", claim.id)
                     return "lost"
                 applied = self.engine.run_timer(
                     session,
@@ -212,9 +223,6 @@ class Worker:
                     task_id=claim.task_id,
                     payload=dict(claim.payload),
                 )
-                job.status = "done"
-                job.finished_at = self.clock.now()
-                job.lease_until = None
             return "done" if applied else "skipped"
         except Exception as error:
             # CivicflowError is an expected refusal (the instance vanished, a conflict);
@@ -224,22 +232,22 @@ class Worker:
                 log.exception("job %d (%s) raised unexpectedly", claim.id, claim.kind)
             return self._record_failure(claim, error)
 
+    def _claimed(self, claim: Claim) -> tuple[ColumnElement[bool], ...]:
+        """The job is still this claim: same worker *and* same attempt (a fencing
+        token, so a worker that outlived its lease cannot act on a reclaimed job)."""
+        return (
+            JobRow.id == claim.id,
+            JobRow.status == "running",
+            JobRow.locked_by == self.name,
+            JobRow.attempts == claim.attempts,
+        )
+
     def _own(self, session: Session, claim: Claim) -> JobRow | None:
         """The job row, locked, if this worker still holds the claim."""
-        job = session.scalars(
-            select(JobRow)
-            .where(JobRow.id == claim.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one_or_none()
-        if (
-            job is None
-            or job.status != "running"
-            or job.locked_by != self.name
-            or job.attempts != claim.attempts
-        ):
-            log.info("job %d: claim lost (lease expired and reclaimed); not applied", claim.id)
-            return None
+        query = select(JobRow).where(*self._claimed(claim)).with_for_update()
+        job = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
+        if job is None:
+            log.info("job %d: claim lost (lease expired, reclaimed)", claim.id)
         return job
 
     def _record_failure(self, claim: Claim, error: Exception) -> str:
