@@ -62,3 +62,8 @@ def test_control_character_is_reported_not_raised() -> None:
 def test_complex_key_is_refused() -> None:
     [problem] = problems("? [a, b]\n: 1\n")
     assert "plain name" in problem.message
+
+
+def test_deep_nesting_is_a_problem_not_a_crash() -> None:
+    [problem] = problems("a: " + "[" * 5000 + "\n")
+    assert "nesting" in problem.message

@@ -143,6 +143,9 @@ def load_document(text: str, path: str) -> Document:
         raise DefinitionError([_syntax_problem(error, text, path)], file=path) from error
     except yaml.YAMLError as error:
         raise DefinitionError([_reader_problem(error, text, path)], file=path) from error
+    except RecursionError as error:  # the pure-Python parser, without libyaml's depth limit
+        problem = Problem(path, 1, 1, "invalid YAML: the document is nested too deeply")
+        raise DefinitionError([problem], file=path) from error
     if root is None:
         return Document(path=path, data=None, text=text)
     converter = _Converter(path)
