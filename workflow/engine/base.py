@@ -4,12 +4,13 @@ together with its audit record and outbox events."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,13 +25,16 @@ from workflow.runtime import InstanceFacts, Runtime, Step
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
 from workflow.store.repository import Store
 
-__all__ = ["EngineBase", "conflicts", "instance_facts", "new_task_event"]
+__all__ = ["EngineBase", "conflict_means", "conflicts", "instance_facts", "new_task_event"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class EngineBase:
     def __init__(self, *, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or SystemClock()
         self._runtimes: dict[str, Runtime] = {}  # by content hash
+        self._pinned: dict[int, tuple[int, Runtime]] = {}  # by definition row id
         self._lock = threading.Lock()
 
     # -- definitions --------------------------------------------------------------------
@@ -42,6 +46,19 @@ class EngineBase:
             with self._lock:
                 runtime = self._runtimes.setdefault(row.content_hash, Runtime(spec))
         return runtime
+
+    def pinned(self, store: Store, definition_id: int) -> tuple[int, Runtime]:
+        """(version number, runtime) of the definition an instance is pinned to.
+
+        Definition rows never change once written, so this is looked up once per
+        process and then served from memory: no query on the hot path."""
+        found = self._pinned.get(definition_id)
+        if found is None:
+            row = store.definition(definition_id)
+            found = (row.version, self.runtime(row))
+            with self._lock:
+                self._pinned[definition_id] = found
+        return found
 
     def _check_open(self, task: TaskRow, expected_version: int | None) -> None:
         if task.status != "open":
@@ -121,40 +138,43 @@ class EngineBase:
         instance.outcomes = step.outcomes
         instance.last_form = step.last_form
         instance.updated_at = now
+        tasks: list[dict[str, Any]] = []
+        jobs: list[dict[str, Any]] = []
         for new in step.open_tasks:
-            task = TaskRow(
-                id=uuid.uuid4(),
-                instance_id=instance.id,
-                workflow_key=instance.workflow_key,
-                state=new.state,
-                branch=new.branch,
-                title=new.title,
-                queue=new.queue,
-                actions=list(new.actions),
-                status="open",
-                priority=new.priority,
-                due_at=new.due_at,
-                created_at=now,
+            task: dict[str, Any] = {
+                "id": uuid.uuid4(),
+                "instance_id": instance.id,
+                "workflow_key": instance.workflow_key,
+                "state": new.state,
+                "branch": new.branch,
+                "title": new.title,
+                "queue": new.queue,
+                "actions": list(new.actions),
+                "status": "open",
+                "priority": new.priority,
+                "due_at": new.due_at,
+                "created_at": now,
+                "version": 1,
+            }
+            tasks.append(task)
+            jobs.extend(
+                job_row(timer.kind, timer.due_at, now, instance.id, task["id"], dict(timer.payload))
+                for timer in new.timers
             )
-            store.add(task)
-            for timer in new.timers:
-                store.add_job(
-                    kind=timer.kind,
-                    due_at=timer.due_at,
-                    now=now,
-                    instance_id=instance.id,
-                    task_id=task.id,
-                    payload=dict(timer.payload),
-                )
             events.append({"type": "task.created", "task": new_task_event(task)})
-        for timer in step.timers:
-            store.add_job(
-                kind=timer.kind,
-                due_at=timer.due_at,
-                now=now,
-                instance_id=instance.id,
-                payload={"state": timer.state, **timer.payload},
+        jobs.extend(
+            job_row(
+                timer.kind,
+                timer.due_at,
+                now,
+                instance.id,
+                None,
+                {"state": timer.state, **timer.payload},
             )
+            for timer in step.timers
+        )
+        store.insert_tasks(tasks)
+        store.insert_jobs(jobs)
         if step.finished:
             instance.status = "completed"
             instance.completed_at = now
@@ -212,19 +232,40 @@ class EngineBase:
         )
 
 
-def new_task_event(task: TaskRow) -> dict[str, Any]:
-    """Inbox-row fields of a task not yet flushed (its version is not assigned yet)."""
+def new_task_event(task: dict[str, Any]) -> dict[str, Any]:
+    """The inbox-row fields of a task being created, for its ``task.created`` event."""
     return {
-        "id": str(task.id),
-        "instance_id": str(task.instance_id),
-        "workflow": task.workflow_key,
-        "state": task.state,
-        "branch": task.branch,
-        "title": task.title,
-        "queue": task.queue,
-        "actions": list(task.actions),
-        "priority": task.priority,
-        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "id": str(task["id"]),
+        "instance_id": str(task["instance_id"]),
+        "workflow": task["workflow_key"],
+        "state": task["state"],
+        "branch": task["branch"],
+        "title": task["title"],
+        "queue": task["queue"],
+        "actions": list(task["actions"]),
+        "priority": task["priority"],
+        "due_at": task["due_at"].isoformat() if task["due_at"] else None,
+        "version": task["version"],
+    }
+
+
+def job_row(
+    kind: str,
+    due_at: datetime,
+    now: datetime,
+    instance_id: uuid.UUID,
+    task_id: uuid.UUID | None,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "due_at": due_at,
+        "status": "pending",
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "payload": payload,
+        "attempts": 0,
+        "created_at": now,
     }
 
 
@@ -236,6 +277,23 @@ def instance_facts(instance: InstanceRow) -> InstanceFacts:
         outcomes=instance.outcomes,
         last_form=instance.last_form,
     )
+
+
+def conflict_means(message: str) -> Callable[[F], F]:
+    """Mark an engine command: a lost race detected anywhere inside it (a versioned
+    UPDATE that matched nothing, a unique key taken meanwhile) becomes a
+    ``ConflictError`` saying ``message``. Flushes happen at several points (explicit,
+    and before queries), so the whole command is covered, not one flush."""
+
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with conflicts(message):
+                return command(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from workflow.actors import SYSTEM, Actor
 from workflow.audit import AuditRecord
 from workflow.compiler import compile_definition
-from workflow.engine.base import EngineBase, conflicts, instance_facts
+from workflow.engine.base import EngineBase, conflict_means, instance_facts
 from workflow.errors import ConflictError, ForbiddenError
 from workflow.runtime import Runtime, Step, TaskFacts
 from workflow.store.models import DefinitionRow, InstanceRow
@@ -23,6 +23,7 @@ __all__ = ["Lifecycle"]
 
 
 class Lifecycle(EngineBase):
+    @conflict_means("the workflow was registered concurrently; try again")
     def register(
         self, session: Session, source: str, *, path: str = "<api>", actor: Actor = SYSTEM
     ) -> DefinitionInfo:
@@ -61,8 +62,7 @@ class Lifecycle(EngineBase):
                 details={"version": row.version, "content_hash": spec.content_hash, "path": path},
             ),
         )
-        with conflicts(f"workflow '{spec.key}' was registered concurrently; try again"):
-            session.flush()
+        session.flush()
         with self._lock:
             self._runtimes.setdefault(spec.content_hash, Runtime(spec))
         return definition_info(row, created=True)
@@ -72,6 +72,7 @@ class Lifecycle(EngineBase):
 
     # -- instances ------------------------------------------------------------------------
 
+    @conflict_means("an instance with this business key was started at the same time")
     def start(
         self,
         session: Session,
@@ -93,6 +94,7 @@ class Lifecycle(EngineBase):
                     business_key=business_key,
                 )
         runtime = self.runtime(definition)
+        version = definition.version
         now = self.clock.now()
         step = runtime.start(input, now)
         instance = InstanceRow(
@@ -112,6 +114,7 @@ class Lifecycle(EngineBase):
             audit_seq=0,
         )
         store.add(instance)
+        session.flush()  # the instance row must exist before its tasks and audit rows
         events: list[dict[str, Any]] = [
             {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
         ]
@@ -130,14 +133,14 @@ class Lifecycle(EngineBase):
             },
         )
         store.add_outbox(instance.id, events, now)
-        with conflicts(f"an instance with business key '{business_key}' was started concurrently"):
-            session.flush()
-        return store.instance_view(instance)
+        session.flush()
+        return store.instance_view(instance, version=version, history=False)
 
     def instance(self, session: Session, instance_id: uuid.UUID) -> InstanceView:
         store = Store(session)
         return store.instance_view(store.instance(instance_id))
 
+    @conflict_means("someone else acted on this task first; reload it")
     def act(
         self,
         session: Session,
@@ -153,7 +156,7 @@ class Lifecycle(EngineBase):
         task, instance = store.task_for_update(task_id)
         self._check_open(task, expected_version)
         actor = self._effective_actor(store, task, actor)
-        runtime = self.runtime(store.definition(instance.definition_id))
+        version, runtime = self.pinned(store, instance.definition_id)
         task_spec = runtime.spec.task_spec(task.state, task.branch)
         if task_spec.four_eyes:
             earlier = store.completers(instance.id, task_spec.four_eyes)
@@ -203,10 +206,10 @@ class Lifecycle(EngineBase):
             details={"action": action, "branch": task.branch, "form": step.last_form},
         )
         store.add_outbox(instance.id, events, now)
-        with conflicts("someone else acted on this task first; reload it"):
-            session.flush()
-        return store.instance_view(instance, history=False)
+        session.flush()
+        return store.instance_view(instance, version=version, history=False)
 
+    @conflict_means("the instance changed while the event was handled; send it again")
     def signal(
         self,
         session: Session,
@@ -219,7 +222,7 @@ class Lifecycle(EngineBase):
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         self._check_running(instance)
-        runtime = self.runtime(store.definition(instance.definition_id))
+        version, runtime = self.pinned(store, instance.definition_id)
         now = self.clock.now()
         step = runtime.signal(instance_facts(instance), event, data, now)
         events: list[dict[str, Any]] = []
@@ -234,17 +237,17 @@ class Lifecycle(EngineBase):
             details={"event": event, "data": step.data.get(step.state_before)},
         )
         store.add_outbox(instance.id, events, now)
-        with conflicts("the instance changed while the event was handled; send it again"):
-            session.flush()
-        return store.instance_view(instance, history=False)
+        session.flush()
+        return store.instance_view(instance, version=version, history=False)
 
+    @conflict_means("the instance changed while its timeout fired")
     def timeout(self, session: Session, *, instance_id: uuid.UUID, state: str) -> bool:
         """Fire a wait timeout; False when the instance already left ``state``."""
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         if instance.status != "running":
             return False
-        runtime = self.runtime(store.definition(instance.definition_id))
+        _, runtime = self.pinned(store, instance.definition_id)
         now = self.clock.now()
         step = runtime.timeout(instance_facts(instance), state, now)
         if step is None:
@@ -258,6 +261,7 @@ class Lifecycle(EngineBase):
         session.flush()
         return True
 
+    @conflict_means("the instance changed while it was being cancelled; try again")
     def cancel(
         self, session: Session, *, instance_id: uuid.UUID, actor: Actor, reason: str = ""
     ) -> InstanceView:
@@ -297,6 +301,6 @@ class Lifecycle(EngineBase):
             ],
             now,
         )
-        with conflicts("the instance changed while it was being cancelled; try again"):
-            session.flush()
-        return store.instance_view(instance, history=False)
+        session.flush()
+        version, _ = self.pinned(store, instance.definition_id)
+        return store.instance_view(instance, version=version, history=False)

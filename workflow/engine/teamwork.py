@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
-from workflow.engine.base import EngineBase, conflicts
+from workflow.engine.base import EngineBase, conflict_means
 from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from workflow.inbox import InboxPage, InboxQuery, inbox
 from workflow.people import People
@@ -29,6 +29,7 @@ MAX_COMMENT = 10_000
 
 
 class Teamwork(EngineBase):
+    @conflict_means("someone else changed this task first; reload it")
     def claim(self, session: Session, *, task_id: uuid.UUID, actor: Actor) -> TaskView:
         """Take an open task from the queue; a second claimer gets a conflict."""
         store = Store(session)
@@ -39,6 +40,7 @@ class Teamwork(EngineBase):
         self._effective_actor(store, task, actor)
         return self._change(store, task, instance, actor, "task.claimed", assignee=actor.id)
 
+    @conflict_means("someone else changed this task first; reload it")
     def unclaim(self, session: Session, *, task_id: uuid.UUID, actor: Actor) -> TaskView:
         """Put a claimed task back in the queue (its assignee or a queue lead)."""
         store = Store(session)
@@ -50,6 +52,7 @@ class Teamwork(EngineBase):
             store, task, instance, actor, "task.unclaimed", assignee=None, delegate=None
         )
 
+    @conflict_means("someone else changed this task first; reload it")
     def assign(
         self, session: Session, *, task_id: uuid.UUID, assignee: str | None, actor: Actor
     ) -> TaskView:
@@ -87,6 +90,7 @@ class Teamwork(EngineBase):
             )
         return view
 
+    @conflict_means("someone else changed this task first; reload it")
     def delegate(self, session: Session, *, task_id: uuid.UUID, to: str, actor: Actor) -> TaskView:
         """The assignee (or a queue lead) lets someone else act on the assignee's behalf.
 
@@ -120,6 +124,7 @@ class Teamwork(EngineBase):
         )
         return view
 
+    @conflict_means("someone else changed this task first; reload it")
     def prioritize(
         self, session: Session, *, task_id: uuid.UUID, priority: int, actor: Actor
     ) -> TaskView:
@@ -134,6 +139,7 @@ class Teamwork(EngineBase):
             raise InvalidDataError("priority must be between -100 and 100", task=str(task.id))
         return self._change(store, task, instance, actor, "task.prioritized", priority=priority)
 
+    @conflict_means("the case changed while the comment was saved; send it again")
     def comment(
         self,
         session: Session,
@@ -192,6 +198,7 @@ class Teamwork(EngineBase):
             "task_id": str(task_id) if task_id else None,
         }
 
+    @conflict_means("the case changed while the file was saved; upload it again")
     def attach(
         self,
         session: Session,
@@ -326,8 +333,7 @@ class Teamwork(EngineBase):
             [{"type": "task.updated", "task": task_view(task).as_json()}],
             self.clock.now(),
         )
-        with conflicts("the task changed at the same time; reload it"):
-            store.session.flush()
+        store.session.flush()
         return task_view(task)
 
     def _record(

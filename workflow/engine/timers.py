@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.actors import SYSTEM
-from workflow.engine.base import EngineBase
+from workflow.engine.base import EngineBase, conflict_means
 from workflow.people import People
 from workflow.runtime import Step
 from workflow.store.models import InstanceRow, TaskRow
@@ -23,6 +23,7 @@ __all__ = ["TaskTimers"]
 
 
 class TaskTimers(EngineBase):
+    @conflict_means("the task changed while its timer fired")
     def task_overdue(self, session: Session, *, task_id: uuid.UUID) -> bool:
         store = Store(session)
         task, instance = store.task_for_update(task_id)
@@ -40,6 +41,7 @@ class TaskTimers(EngineBase):
         )
         return True
 
+    @conflict_means("the task changed while its timer fired")
     def task_remind(self, session: Session, *, task_id: uuid.UUID) -> bool:
         store = Store(session)
         task, instance = store.task_for_update(task_id)
@@ -57,6 +59,7 @@ class TaskTimers(EngineBase):
         )
         return True
 
+    @conflict_means("the task changed while its timer fired")
     def task_escalate(self, session: Session, *, task_id: uuid.UUID, to: str) -> bool:
         """Move the task to the escalation queue (its assignee keeps it) and tell the
         leads of the queue it came from and the members of the one it goes to."""

@@ -62,7 +62,8 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
         else:
-            options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # no pre-ping: it would cost a round trip per transaction; recycle instead
+            options.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
         self.engine = create_engine(url, **options)
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)

@@ -68,7 +68,8 @@ class AttachmentStore:
             )
         if not filename.lower().endswith(extensions):
             raise InvalidDataError(
-                f"'{filename}' does not look like {content_type} (expected {', '.join(extensions)})",
+                f"'{filename}' does not look like {content_type} "
+                f"(expected {', '.join(extensions)})",
                 filename=filename,
             )
         magic = _MAGIC.get(content_type)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflow.audit import AuditRecord, record_hash
@@ -92,22 +92,39 @@ class Store:
         ).one_or_none()
 
     def task_for_update(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
-        """The task and its instance, the instance row locked for this transaction."""
-        instance_id = self.session.scalar(select(TaskRow.instance_id).where(TaskRow.id == task_id))
-        if instance_id is None:
+        """The task and its instance, in one statement, the instance row locked.
+
+        Every writer locks the instance row (never a task row first), so writers on
+        one instance queue up without deadlocks. On PostgreSQL a writer that waited
+        for the lock gets the instance's latest row; a task row it read before the
+        wait may be stale, and then its versioned UPDATE matches nothing and the
+        engine reports a conflict — the same outcome as a fresh read."""
+        row = self.session.execute(
+            select(TaskRow, InstanceRow)
+            .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
+            .where(TaskRow.id == task_id)
+            .with_for_update(of=InstanceRow)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if row is None:
             raise NotFoundError(f"no task {task_id}", task=str(task_id))
-        instance = self.instance(instance_id, lock=True)
-        # read after the lock, so a task completed by the winner of a race looks completed
-        task = self.session.scalars(
-            select(TaskRow).where(TaskRow.id == task_id).execution_options(populate_existing=True)
-        ).one()
-        return task, instance
+        return row[0], row[1]
 
     def tasks_of(self, instance_id: uuid.UUID, *, state: str | None = None) -> Sequence[TaskRow]:
         query = select(TaskRow).where(TaskRow.instance_id == instance_id)
         if state is not None:
             query = query.where(TaskRow.state == state)
         return self.session.scalars(query.order_by(TaskRow.created_at, TaskRow.id)).all()
+
+    def task_views(self, instance_id: uuid.UUID) -> tuple[TaskView, ...]:
+        """An instance's tasks as views, read as plain rows (no ORM objects to build)."""
+        table = TaskRow.__table__
+        rows = self.session.execute(
+            select(table)
+            .where(table.c.instance_id == instance_id)
+            .order_by(table.c.created_at, table.c.id)
+        ).mappings()
+        return tuple(_task_view_of(row) for row in rows)
 
     def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
         """Everyone who completed a task in ``states`` of this instance, including the
@@ -124,14 +141,17 @@ class Store:
     def cancel_open_tasks(
         self, instance_id: uuid.UUID, state: str | None, now: datetime
     ) -> list[uuid.UUID]:
-        query = select(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.status == "open")
+        self.session.flush()  # the acting task's own completion must be in the database
+        query = update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.status == "open")
         if state is not None:
             query = query.where(TaskRow.state == state)
-        cancelled = []
-        for task in self.session.scalars(query):
-            task.status = "cancelled"
-            task.completed_at = now
-            cancelled.append(task.id)
+        cancelled = list(
+            self.session.scalars(
+                query.values(status="cancelled", completed_at=now, version=TaskRow.version + 1)
+                .returning(TaskRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if cancelled:
             self.session.execute(
                 update(JobRow)
@@ -139,6 +159,15 @@ class Store:
                 .values(status="cancelled", finished_at=now)
             )
         return cancelled
+
+    def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
+        """New tasks as one multi-row INSERT (no per-object unit-of-work cost)."""
+        if rows:
+            self.session.execute(insert(TaskRow), rows)
+
+    def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(JobRow), rows)
 
     def add(self, *rows: Any) -> None:
         self.session.add_all(rows)
@@ -170,7 +199,17 @@ class Store:
         self, instance_id: uuid.UUID | None, events: list[dict[str, Any]], now: datetime
     ) -> None:
         if events:
-            self.session.add(OutboxRow(created_at=now, instance_id=instance_id, events=events))
+            self.session.execute(
+                insert(OutboxRow),
+                [
+                    {
+                        "created_at": now,
+                        "instance_id": instance_id,
+                        "events": events,
+                        "published_at": None,
+                    }
+                ],
+            )
 
     # -- audit --------------------------------------------------------------------------
 
@@ -178,7 +217,9 @@ class Store:
         """Append to the instance's chain; the instance row (locked or version-checked)
         serialises appenders, so the chain never forks."""
         digest = record_hash(record, instance.audit_head)
-        self.session.add(_audit_row(record, instance.audit_head, digest))
+        self.session.execute(
+            insert(AuditRow), [_audit_values(record, instance.audit_head, digest)]
+        )
         instance.audit_seq = record.seq
         instance.audit_head = digest
 
@@ -189,7 +230,7 @@ class Store:
         prev = head.head if head else None
         record = make(seq)
         digest = record_hash(record, prev)
-        self.session.add(_audit_row(record, prev, digest))
+        self.session.execute(insert(AuditRow), [_audit_values(record, prev, digest)])
         if head is None:
             self.session.add(AuditStreamRow(stream=stream, seq=seq, head=digest))
         else:
@@ -219,12 +260,15 @@ class Store:
 
     # -- views ----------------------------------------------------------------------------
 
-    def instance_view(self, instance: InstanceRow, *, history: bool = True) -> InstanceView:
-        definition = self.definition(instance.definition_id)
+    def instance_view(
+        self, instance: InstanceRow, *, version: int | None = None, history: bool = True
+    ) -> InstanceView:
+        if version is None:
+            version = self.definition(instance.definition_id).version
         return InstanceView(
             id=instance.id,
             workflow=instance.workflow_key,
-            definition_version=definition.version,
+            definition_version=version,
             business_key=instance.business_key,
             state=instance.state,
             status=instance.status,
@@ -233,7 +277,7 @@ class Store:
             created_at=instance.created_at,
             completed_at=instance.completed_at,
             version=instance.version,
-            tasks=tuple(task_view(t) for t in self.tasks_of(instance.id)),
+            tasks=self.task_views(instance.id),
             history=tuple(self.history(instance.id)) if history else (),
         )
 
@@ -274,20 +318,43 @@ def task_view(row: TaskRow) -> TaskView:
     )
 
 
-def _audit_row(record: AuditRecord, prev: str | None, digest: str) -> AuditRow:
-    return AuditRow(
-        stream=record.stream,
-        seq=record.seq,
-        at=record.at,
-        actor=record.actor,
-        actor_idp=record.actor_idp,
-        on_behalf_of=record.on_behalf_of,
-        action=record.action,
-        instance_id=record.instance_id,
-        task_id=record.task_id,
-        state_before=record.state_before,
-        state_after=record.state_after,
-        details=dict(record.details),
-        prev_hash=prev,
-        hash=digest,
+def _audit_values(record: AuditRecord, prev: str | None, digest: str) -> dict[str, Any]:
+    return {
+        "stream": record.stream,
+        "seq": record.seq,
+        "at": record.at,
+        "actor": record.actor,
+        "actor_idp": record.actor_idp,
+        "on_behalf_of": record.on_behalf_of,
+        "action": record.action,
+        "instance_id": record.instance_id,
+        "task_id": record.task_id,
+        "state_before": record.state_before,
+        "state_after": record.state_after,
+        "details": dict(record.details),
+        "prev_hash": prev,
+        "hash": digest,
+    }
+
+
+def _task_view_of(row: Any) -> TaskView:
+    return TaskView(
+        id=row["id"],
+        instance_id=row["instance_id"],
+        workflow=row["workflow_key"],
+        state=row["state"],
+        branch=row["branch"],
+        title=row["title"],
+        queue=row["queue"],
+        actions=tuple(row["actions"]),
+        status=row["status"],
+        priority=row["priority"],
+        assignee=row["assignee"],
+        due_at=row["due_at"],
+        created_at=row["created_at"],
+        completed_at=row["completed_at"],
+        completed_by=row["completed_by"],
+        on_behalf_of=row["on_behalf_of"],
+        outcome=row["outcome"],
+        version=row["version"],
     )
