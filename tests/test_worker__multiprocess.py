@@ -161,9 +161,7 @@ def test_two_worker_processes__fire_every_timer_exactly_once(
     assert jobs_done(pg, by="one") > 0 and jobs_done(pg, by="two") > 0
 
 
-def test_a_killed_worker__loses_nothing_and_doubles_nothing(
-    pg: Database, workers: Workers
-) -> None:
+def test_a_killed_worker__loses_nothing_and_doubles_nothing(pg: Database, workers: Workers) -> None:
     lease = 3.0
     victim = workers.start("victim", lease=lease)
     workers.start("survivor", lease=lease)
