@@ -18,7 +18,6 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.orm import Session
-from workflow.graph import to_dot, to_mermaid
 
 from civicflow.config import Settings
 from workflow.actors import Actor
@@ -26,6 +25,7 @@ from workflow.compiler import load_definition, validate_paths
 from workflow.directory import load_directory
 from workflow.engine import Engine
 from workflow.errors import CivicflowError, DefinitionError, InvalidDataError
+from workflow.graph import to_dot, to_mermaid
 from workflow.people import People
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
@@ -48,6 +48,11 @@ class App:
         if self._db is None:
             self._db = Database(self.settings.database_url)
         return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
 
     def actor(self, session: Session, email: str, *, mfa: bool = False) -> Actor:
         """A person from the database (import them with ``civicflow users import``)."""
@@ -79,7 +84,9 @@ pass_app = click.make_pass_decorator(App)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Civicflow: cross-department approval workflows."""
-    ctx.obj = App(Settings.from_env())
+    app = App(Settings.from_env())
+    ctx.obj = app
+    ctx.call_on_close(app.close)
 
 
 @main.command()
@@ -399,13 +406,18 @@ def comment(
 
 
 @main.command()
+@click.option(
+    "--workflow",
+    type=click.Choice(["building-permit", "procurement", "foi-request"]),
+    default="building-permit",
+)
 @pass_app
 @reports_errors
-def demo(app: App) -> None:
-    """Migrate, load the example definitions and walk a building permit through."""
+def demo(app: App, workflow: str) -> None:
+    """Migrate, load the example definitions and walk one case through."""
     from civicflow.demo import run_demo
 
-    run_demo(app, echo=click.echo)
+    run_demo(app, echo=click.echo, workflow=workflow)
 
 
 @main.command()

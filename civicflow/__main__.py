@@ -1,0 +1,5 @@
+"""``python -m civicflow`` runs the ``civicflow`` command."""
+
+from civicflow.cli import main
+
+main()

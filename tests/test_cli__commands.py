@@ -1,0 +1,118 @@
+"""The ``civicflow`` command as a person uses it: real processes, exit codes, output."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from tests.conftest import DATA
+from workflow.store.database import Database
+from workflow.store.models import AuditRow
+
+ROOT = Path(__file__).parent.parent
+INVALID = DATA / "invalid"
+
+
+def civicflow(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "civicflow", *args]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_validate__valid_definitions_exit_0() -> None:
+    result = civicflow("validate", "definitions")
+    assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_validate__one_line_per_problem_and_exit_1() -> None:
+    result = civicflow(
+        "validate", str(INVALID / "several-problems.yaml"), str(INVALID / "unknown-key.yaml")
+    )
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1
+    assert len(lines) >= 3
+    assert all(re.match(r"^.+\.yaml:\d+:\d+: error: .+", line) for line in lines), lines
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_validate__every_broken_file_gives_lines_not_a_traceback() -> None:
+    result = civicflow("validate", str(INVALID))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    named = {line.split(":", 1)[0] for line in result.stdout.splitlines()}
+    assert len(named) == len(list(INVALID.glob("*.yaml")))
+
+
+def test_validate__a_missing_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    result = civicflow("validate", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 1 and "nope.yaml" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("fmt", "marker"), [("mermaid", "flowchart TD"), ("dot", "digraph")])
+def test_graph__prints_a_diagram(fmt: str, marker: str) -> None:
+    result = civicflow("graph", "definitions/building-permit.yaml", "--format", fmt)
+    assert result.returncode == 0 and result.stdout.startswith(marker)
+
+
+def test_graph__of_a_broken_file_reports_problems() -> None:
+    result = civicflow("graph", str(INVALID / "unknown-key.yaml"))
+    assert result.returncode == 1 and ": error: " in result.stderr
+
+
+def test_a_case_from_the_shell_and_audit_verify(committed: Database, tmp_path: Path) -> None:
+    env = {"CIVICFLOW_DATABASE_URL": committed.url, "CIVICFLOW_DATA_DIR": str(tmp_path)}
+    assert civicflow("db", "upgrade", env=env).returncode == 0
+    assert civicflow("users", "import", "demo/directory.yaml", env=env).returncode == 0
+    assert civicflow("definitions", "load", env=env).returncode == 0
+    started = civicflow(
+        "start",
+        "building-permit",
+        "--as",
+        "ben.okafor@planning.example.gov",
+        "--input",
+        '{"applicant": "Jo", "address": "1 Main St", "floor_area_m2": 20}',
+        env=env,
+    )
+    assert started.returncode == 0, started.stderr
+    task_id = re.search(r"task (\S+) \[planning/intake\]", started.stdout)
+    assert task_id is not None
+    inbox = civicflow("inbox", "--as", "ana.ortiz@planning.example.gov", env=env)
+    assert task_id[1] in inbox.stdout
+    refused = civicflow("act", task_id[1], "accept", "--as", "cleo.park@legal.example.gov", env=env)
+    assert refused.returncode == 1 and "not a member of queue" in refused.stderr
+    acted = civicflow(
+        "act",
+        task_id[1],
+        "accept",
+        "--as",
+        "ana.ortiz@planning.example.gov",
+        "--data",
+        '{"notes": "ok"}',
+        env=env,
+    )
+    assert acted.returncode == 0 and "legal_signoff" in acted.stdout
+    verified = civicflow("audit", "verify", env=env)
+    assert verified.returncode == 0 and "intact" in verified.stdout
+    with committed.transaction() as session:
+        session.execute(
+            update(AuditRow)
+            .where(AuditRow.action == "task.completed")
+            .values(actor="mallory@x.gov")
+        )
+    broken = civicflow("audit", "verify", env=env)
+    assert broken.returncode == 1
+    assert re.search(r"BROKEN instance:\S+ #2 .*edited", broken.stdout), broken.stdout
