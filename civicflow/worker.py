@@ -4,18 +4,18 @@ Timers (task deadlines, reminders, escalations, wait timeouts) are ``jobs`` rows
 engine writes in the same transaction as the change that set them. A worker takes
 them in two steps:
 
-1. **claim** — one short transaction picks due rows (``status='pending'`` and
-   ``due_at <= now``, or ``status='running'`` whose ``lease_until`` has passed: their
-   worker died) with ``SELECT … FOR UPDATE SKIP LOCKED``, and marks them
+1. **claim** — one short transaction picks due rows with ``SELECT … FOR UPDATE SKIP
+   LOCKED`` (first ``running`` rows whose ``lease_until`` has passed: their worker
+   died; then ``pending`` rows with ``due_at <= now``, oldest first) and marks them
    ``running``, ``locked_by`` this worker, ``lease_until = now + lease``,
    ``attempts + 1``. ``SKIP LOCKED`` lets any number of workers claim side by side
    without waiting for, or taking, each other's rows.
-2. **process** — each job in its own transaction: lock the job row, check it is still
-   this worker's claim (same ``locked_by`` *and* ``attempts``: a fencing token, so a
-   worker that outlived its lease cannot act on a job someone else reclaimed), apply
-   it with ``Engine.run_timer`` and mark it ``done``. The effect and the completion
-   commit together, so a timer fires exactly once however many workers run and
-   whenever one is killed.
+2. **process** — each job in its own transaction: one ``UPDATE … RETURNING`` marks
+   the job ``done`` only if it is still this worker's claim (same ``locked_by`` *and*
+   ``attempts``: a fencing token, so a worker that outlived its lease cannot act on
+   a job someone else reclaimed) and locks the row; then ``Engine.run_timer``
+   applies it. The effect and the completion commit together or not at all, so a
+   timer fires exactly once however many workers run and whenever one is killed.
 
 A job whose effect raises is retried ``max_attempts`` times with a growing delay, then
 marked ``failed`` with the error in its payload; it never crashes the worker nor
@@ -253,9 +253,11 @@ class Worker:
 
     def _record_failure(self, claim: Claim, error: Exception) -> str:
         now = self.clock.now()
+        expected = isinstance(error, CivicflowError)
         detail: dict[str, Any] = {
             "type": type(error).__name__,
-            "message": str(error),
+            # a bug's text may carry internals (SQL, values): it stays in the log
+            "message": str(error) if expected else "unexpected error: see the worker's log",
             "attempt": claim.attempts,
             "at": now.isoformat(),
         }

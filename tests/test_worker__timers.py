@@ -219,3 +219,23 @@ def test_expired_lease__is_reclaimed_and_the_late_worker_applies_nothing(
     [job] = jobs(committed)
     assert (job.status, job.locked_by, job.attempts) == ("done", "survivor", 2)
     assert audit_actions(committed, case).count("instance.timed_out") == 1
+
+
+def test_job_that_keeps_killing_its_worker__is_failed_not_retried_forever(
+    committed: Database, engine: Engine, clock: FixedClock
+) -> None:
+    case = start(committed, engine, "worker/timeout", {})
+    clock.set(T0 + timedelta(days=30))
+    lease = timedelta(seconds=60)
+    for attempt in range(3):  # three workers claim it and die before applying it
+        dying = Worker(committed, engine, name=f"dying-{attempt}", mailer=None, clock=clock)
+        assert len(dying.claim()) == 1
+        clock.advance(lease + timedelta(seconds=1))
+
+    survivor = Worker(committed, engine, name="survivor", mailer=None, clock=clock)
+    assert survivor.run_once() == 0
+
+    [job] = jobs(committed)
+    assert (job.status, job.attempts) == ("failed", 4)
+    assert job.payload["error"]["type"] == "LeaseExpired"
+    assert audit_actions(committed, case) == ["instance.started"]
