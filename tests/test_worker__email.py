@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
-from civicflow.worker import Worker
+from civicflow.config import Settings
+from civicflow.worker import Worker, mailer_from
 from integrations.email import SmtpMailer
 from tests.conftest import DATA, T0, read, staff
 from workflow.actors import SYSTEM
@@ -180,3 +182,42 @@ def test_notifications__stay_queued_without_smtp_settings_and_say_so_once(
     assert [r.message for r in warnings] == [
         "e-mail is off (CIVICFLOW_SMTP_HOST unset): notifications stay queued"
     ]
+
+
+def test_smtp_settings__from_civicflow_smtp_variables_including_login() -> None:
+    handler, logins = Inbox(), []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, auth: Any) -> Any:
+        logins.append((auth.login, auth.password))
+        return AuthResult(success=True)
+
+    port = free_port()
+    server = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,  # loopback only; production sets CIVICFLOW_SMTP_STARTTLS
+    )
+    server.start()
+    try:
+        settings = Settings.from_env(
+            {
+                "CIVICFLOW_SMTP_HOST": "127.0.0.1",
+                "CIVICFLOW_SMTP_PORT": str(port),
+                "CIVICFLOW_SMTP_SENDER": SENDER,
+                "CIVICFLOW_SMTP_USERNAME": "civicflow",
+                "CIVICFLOW_SMTP_PASSWORD": "s3cret",
+            }
+        )
+        mailer = mailer_from(settings)
+        assert mailer is not None
+        mailer.send(INTAKE[0], "Reminder:\r\nBcc: someone@else.example", "body")
+    finally:
+        server.stop()
+
+    assert logins == [(b"civicflow", b"s3cret")]
+    [mail] = handler.messages
+    assert (mail["From"], mail["To"]) == (SENDER, INTAKE[0])
+    assert mail["Subject"] == "Reminder: Bcc: someone@else.example"  # one line, no new header
+    assert mail["Bcc"] is None
