@@ -9,7 +9,7 @@ GIL does not flatter either side):
 * ceiling: each client runs bare SQLAlchemy Core transactions of one UPDATE + one
   INSERT per commit; we report commits per second.
 
-Target (issue #2): engine ≥ 0.5 × ceiling on PostgreSQL at 4 clients.
+Target (issue #2): engine >= 0.5 x ceiling on PostgreSQL at 4 clients.
 
     .venv/bin/python bench/engine.py [--seconds 10] [--db sqlite,postgresql]
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -27,11 +26,9 @@ from pathlib import Path
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, text, update
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from workflow.actors import Actor  # noqa: E402
-from workflow.engine import Engine  # noqa: E402
-from workflow.store.database import Database  # noqa: E402
+from workflow.actors import Actor
+from workflow.engine import Engine
+from workflow.store.database import Database
 
 HERE = Path(__file__).resolve().parent
 PG_ADMIN = os.environ.get(
@@ -45,9 +42,15 @@ STAFF = Actor(
 SIGNER = Actor(id="signer@city.example.gov", idp="bench", queues=frozenset({"legal/counsel"}))
 
 raw_meta = MetaData()
-raw_counter = Table("bench_counter", raw_meta, Column("id", Integer, primary_key=True), Column("n", Integer))
-raw_log = Table("bench_log", raw_meta, Column("id", Integer, primary_key=True, autoincrement=True),
-                Column("note", String(100)))
+raw_counter = Table(
+    "bench_counter", raw_meta, Column("id", Integer, primary_key=True), Column("n", Integer)
+)
+raw_log = Table(
+    "bench_log",
+    raw_meta,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("note", String(100)),
+)
 
 
 def engine_client(url: str, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
@@ -57,8 +60,9 @@ def engine_client(url: str, seconds: float, out: mp.Queue) -> None:  # type: ign
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         with db.transaction() as s:
-            view = engine.start(s, workflow="bench-approval", input={"applicant": "A", "address": "B"},
-                                actor=STAFF)
+            view = engine.start(
+                s, workflow="bench-approval", input={"applicant": "A", "address": "B"}, actor=STAFF
+            )
         with db.transaction() as s:
             view = engine.act(s, task_id=view.open_tasks()[0].id, action="accept", actor=STAFF)
         for task in view.open_tasks():
@@ -78,7 +82,9 @@ def raw_client(url: str, seconds: float, row: int, out: mp.Queue) -> None:  # ty
     with db.engine.connect() as conn:
         while time.perf_counter() < deadline:
             with conn.begin():
-                conn.execute(update(raw_counter).where(raw_counter.c.id == row).values(n=raw_counter.c.n + 1))
+                conn.execute(
+                    update(raw_counter).where(raw_counter.c.id == row).values(n=raw_counter.c.n + 1)
+                )
                 conn.execute(raw_log.insert().values(note="x"))
             commits += 1
     out.put(commits)
@@ -101,8 +107,13 @@ def prepare(url: str) -> None:
     db = Database(url)
     db.upgrade()
     with db.transaction() as s:
-        Engine().register(s, (HERE / "approval.yaml").read_text().replace(
-            "workflow: approval", "workflow: bench-approval"), path="bench/approval.yaml")
+        Engine().register(
+            s,
+            (HERE / "approval.yaml")
+            .read_text()
+            .replace("workflow: approval", "workflow: bench-approval"),
+            path="bench/approval.yaml",
+        )
     raw_meta.create_all(db.engine)
     with db.engine.begin() as conn:
         conn.execute(raw_counter.insert(), [{"id": i, "n": 0} for i in range(8)])
@@ -114,12 +125,17 @@ def bench(name: str, url: str, seconds: float) -> None:
     for clients in (1, 4):
         tasks = run(engine_client, clients, lambda i: (url, seconds))
         commits = run(raw_client, clients, lambda i: (url, seconds, i))
-        print(f"{name:10} clients={clients}  engine {tasks:8.1f} tasks/s   "
-              f"ceiling {commits:8.1f} commits/s   ratio {tasks / commits:5.2f}", flush=True)
+        print(
+            f"{name:10} clients={clients}  engine {tasks:8.1f} tasks/s   "
+            f"ceiling {commits:8.1f} commits/s   ratio {tasks / commits:5.2f}",
+            flush=True,
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--db", default="sqlite,postgresql")
     args = parser.parse_args()
@@ -133,7 +149,11 @@ def main() -> None:
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            bench("postgresql", admin.url.set(database=name).render_as_string(hide_password=False), args.seconds)
+            bench(
+                "postgresql",
+                admin.url.set(database=name).render_as_string(hide_password=False),
+                args.seconds,
+            )
         finally:
             with admin.connect() as c:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

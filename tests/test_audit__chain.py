@@ -17,9 +17,14 @@ FIRE = staff("fi@fire.example.gov", "fire/inspectors")
 @pytest.fixture
 def trail(engine: Engine, session: Session, register) -> InstanceView:
     view = engine.start(
-        session, workflow=register("engine/approval"), input={"applicant": "Jo", "address": "1 Main St"}, actor=CLERK
+        session,
+        workflow=register("engine/approval"),
+        input={"applicant": "Jo", "address": "1 Main St"},
+        actor=CLERK,
     )
-    view = engine.act(session, task_id=view.open_tasks()[0].id, action="accept", actor=CLERK, data={"notes": "a"})
+    view = engine.act(
+        session, task_id=view.open_tasks()[0].id, action="accept", actor=CLERK, data={"notes": "a"}
+    )
     [fire] = [t for t in view.open_tasks() if t.branch == "fire"]
     engine.act(session, task_id=fire.id, action="approve", actor=FIRE)
     session.flush()
@@ -27,7 +32,9 @@ def trail(engine: Engine, session: Session, register) -> InstanceView:
 
 
 def _row(session: Session, view: InstanceView, seq: int) -> AuditRow:
-    return session.scalars(select(AuditRow).where(AuditRow.instance_id == view.id, AuditRow.seq == seq)).one()
+    return session.scalars(
+        select(AuditRow).where(AuditRow.instance_id == view.id, AuditRow.seq == seq)
+    ).one()
 
 
 def test_verify__an_untouched_trail_is_intact(session: Session, trail: InstanceView) -> None:
@@ -38,7 +45,9 @@ def test_verify__an_untouched_trail_is_intact(session: Session, trail: InstanceV
 
 def test_verify__names_an_edited_record(session: Session, trail: InstanceView) -> None:
     row = _row(session, trail, 2)
-    session.execute(update(AuditRow).where(AuditRow.id == row.id).values(actor="mallory@example.gov"))
+    session.execute(
+        update(AuditRow).where(AuditRow.id == row.id).values(actor="mallory@example.gov")
+    )
     _, findings = verify_audit(session)
     assert [(f.seq, "edited" in f.problem) for f in findings] == [(2, True)]
 
@@ -72,6 +81,10 @@ def test_verify__names_reordered_records(session: Session, trail: InstanceView) 
 
 def test_audit__records_the_form_data_and_states(session: Session, trail: InstanceView) -> None:
     row = _row(session, trail, 2)
-    assert (row.action, row.state_before, row.state_after) == ("task.completed", "intake", "reviews")
+    assert (row.action, row.state_before, row.state_after) == (
+        "task.completed",
+        "intake",
+        "reviews",
+    )
     assert row.details["form"] == {"notes": "a"}
     assert row.actor_idp == "test-idp"

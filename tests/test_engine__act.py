@@ -22,12 +22,21 @@ def started(engine: Engine, session: Session, register) -> InstanceView:
 
 
 def _audit_count(session: Session, view: InstanceView) -> int:
-    return session.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.instance_id == view.id)) or 0
+    return (
+        session.scalar(
+            select(func.count()).select_from(AuditRow).where(AuditRow.instance_id == view.id)
+        )
+        or 0
+    )
 
 
-def test_act__moves_to_the_target_and_opens_its_tasks(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_act__moves_to_the_target_and_opens_its_tasks(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
-    view = engine.act(session, task_id=task.id, action="accept", actor=CLERK, data={"notes": "complete"})
+    view = engine.act(
+        session, task_id=task.id, action="accept", actor=CLERK, data={"notes": "complete"}
+    )
     assert view.state == "reviews"
     assert sorted((t.branch, t.queue) for t in view.open_tasks()) == [
         ("fire", "fire/inspectors"),
@@ -35,13 +44,17 @@ def test_act__moves_to_the_target_and_opens_its_tasks(engine: Engine, session: S
     ]
 
 
-def test_act__stores_form_data_under_the_state_name(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_act__stores_form_data_under_the_state_name(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     view = engine.act(session, task_id=task.id, action="accept", actor=CLERK, data={"notes": "ok"})
     assert view.data["intake"] == {"notes": "ok"}
 
 
-def test_act__records_who_completed_the_task(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_act__records_who_completed_the_task(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     view = engine.act(session, task_id=task.id, action="accept", actor=CLERK)
     [done] = [t for t in view.tasks if t.id == task.id]
@@ -58,34 +71,46 @@ def test_act__an_unknown_action_is_refused_and_changes_nothing(
     assert _audit_count(session, started) == 1
 
 
-def test_act__invalid_form_data_lists_each_field(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_act__invalid_form_data_lists_each_field(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     with pytest.raises(InvalidDataError) as caught:
-        engine.act(session, task_id=task.id, action="accept", actor=CLERK, data={"notes": 5, "extra": 1})
+        engine.act(
+            session, task_id=task.id, action="accept", actor=CLERK, data={"notes": 5, "extra": 1}
+        )
     assert {e.path for e in caught.value.errors} == {"/notes", "/"}
     assert engine.instance(session, started.id).open_tasks()[0].id == task.id
 
 
-def test_act__a_non_member_of_the_queue_is_forbidden(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_act__a_non_member_of_the_queue_is_forbidden(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     with pytest.raises(ForbiddenError, match="not a member of queue 'planning/intake'"):
         engine.act(session, task_id=task.id, action="accept", actor=OUTSIDER)
     assert _audit_count(session, started) == 1
 
 
-def test_act__a_completed_task_conflicts(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_act__a_completed_task_conflicts(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     engine.act(session, task_id=task.id, action="accept", actor=CLERK)
-    with pytest.raises(ConflictError, match="already completed by ana@planning.example.gov"):
+    with pytest.raises(ConflictError, match=r"already completed by ana@planning\.example\.gov"):
         engine.act(session, task_id=task.id, action="reject", actor=OTHER_CLERK)
     assert _audit_count(session, started) == 2
 
 
-def test_act__a_stale_expected_version_conflicts(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_act__a_stale_expected_version_conflicts(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     engine.claim(session, task_id=task.id, actor=CLERK)
     with pytest.raises(ConflictError, match="changed since you loaded it"):
-        engine.act(session, task_id=task.id, action="accept", actor=CLERK, expected_version=task.version)
+        engine.act(
+            session, task_id=task.id, action="accept", actor=CLERK, expected_version=task.version
+        )
 
 
 def test_act__a_task_claimed_by_someone_else_is_forbidden(
@@ -93,7 +118,7 @@ def test_act__a_task_claimed_by_someone_else_is_forbidden(
 ) -> None:
     [task] = started.open_tasks()
     engine.claim(session, task_id=task.id, actor=CLERK)
-    with pytest.raises(ForbiddenError, match="claimed by ana@planning.example.gov"):
+    with pytest.raises(ForbiddenError, match=r"claimed by ana@planning\.example\.gov"):
         engine.act(session, task_id=task.id, action="accept", actor=OTHER_CLERK)
 
 
@@ -106,13 +131,17 @@ def test_claim__a_task_claimed_by_someone_else_conflicts(
         engine.claim(session, task_id=task.id, actor=OTHER_CLERK)
 
 
-def test_unclaim__returns_the_task_to_the_queue(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_unclaim__returns_the_task_to_the_queue(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     engine.claim(session, task_id=task.id, actor=CLERK)
     assert engine.unclaim(session, task_id=task.id, actor=CLERK).assignee is None
 
 
-def test_inbox__shows_open_tasks_of_my_queues_and_mine(engine: Engine, session: Session, started: InstanceView) -> None:
+def test_inbox__shows_open_tasks_of_my_queues_and_mine(
+    engine: Engine, session: Session, started: InstanceView
+) -> None:
     [task] = started.open_tasks()
     assert [t.id for t in engine.inbox(session, actor=OTHER_CLERK, view="queues")] == [task.id]
     assert engine.inbox(session, actor=OUTSIDER, view="queues") == []

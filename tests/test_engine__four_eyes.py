@@ -6,9 +6,9 @@ from sqlalchemy.orm import Session
 from tests.conftest import T0, staff
 from workflow.actors import SYSTEM
 from workflow.directory import parse_directory
-from workflow.people import People
 from workflow.engine import Engine
 from workflow.errors import ForbiddenError
+from workflow.people import People
 from workflow.views import InstanceView
 
 # Ana works intake *and* is legal counsel: exactly who four-eyes is for.
@@ -24,7 +24,8 @@ def known_people(session: Session) -> None:
     """Delegation needs its target to be a known person."""
     directory = parse_directory(
         "departments: {legal: {title: Legal, groups: [counsel]}}\n"
-        "users: [{email: ana@city.example.gov}, {email: bea@city.example.gov}, {email: dee@city.example.gov}]\n"
+        "users: [{email: ana@city.example.gov}, {email: bea@city.example.gov},\n"
+        "        {email: dee@city.example.gov}]\n"
     )
     People(session).import_directory(directory, now=T0, actor=SYSTEM)
 
@@ -32,7 +33,10 @@ def known_people(session: Session) -> None:
 @pytest.fixture
 def at_signoff(engine: Engine, session: Session, register) -> InstanceView:
     view = engine.start(
-        session, workflow=register("engine/approval"), input={"applicant": "Jo", "address": "1 Main St"}, actor=ANA
+        session,
+        workflow=register("engine/approval"),
+        input={"applicant": "Jo", "address": "1 Main St"},
+        actor=ANA,
     )
     view = engine.act(session, task_id=view.open_tasks()[0].id, action="accept", actor=ANA)
     for task in view.open_tasks():
@@ -56,12 +60,16 @@ def test_four_eyes__refuses_a_delegate_acting_for_that_person(
     signoff = at_signoff.open_tasks()[0].id
     engine.claim(session, task_id=signoff, actor=ANA)
     engine.delegate(session, task_id=signoff, to=BEA.id, actor=ANA)
-    with pytest.raises(ForbiddenError, match="four-eyes rule: ana@city.example.gov acted on intake"):
+    with pytest.raises(
+        ForbiddenError, match=r"four-eyes rule: ana@city\.example\.gov acted on intake"
+    ):
         engine.act(session, task_id=signoff, action="sign", actor=BEA)
     assert engine.instance(session, at_signoff.id).state == "signoff"
 
 
-def test_four_eyes__accepts_someone_else(engine: Engine, session: Session, at_signoff: InstanceView) -> None:
+def test_four_eyes__accepts_someone_else(
+    engine: Engine, session: Session, at_signoff: InstanceView
+) -> None:
     view = engine.act(session, task_id=at_signoff.open_tasks()[0].id, action="sign", actor=BEA)
     assert (view.state, view.status) == ("approved", "completed")
 

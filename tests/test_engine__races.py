@@ -50,25 +50,33 @@ def _start(engine: Engine, db: Database) -> InstanceView:
     with db.transaction() as session:
         engine.register(session, read("engine/approval"))
         return engine.start(
-            session, workflow="approval", input={"applicant": "Jo", "address": "1 Main St"}, actor=CLERK
+            session,
+            workflow="approval",
+            input={"applicant": "Jo", "address": "1 Main St"},
+            actor=CLERK,
         )
 
 
-def _act(engine: Engine, db: Database, task_id: uuid.UUID, action: str, actor) -> InstanceView:  # noqa: ANN001
+def _act(engine: Engine, db: Database, task_id: uuid.UUID, action: str, actor) -> InstanceView:
     with db.transaction() as session:
         return engine.act(session, task_id=task_id, action=action, actor=actor)
 
 
 def _completions(db: Database, instance: uuid.UUID) -> int:
     with db.transaction() as session:
-        return session.scalar(
-            select(func.count()).select_from(AuditRow).where(
-                AuditRow.instance_id == instance, AuditRow.action == "task.completed"
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditRow)
+                .where(AuditRow.instance_id == instance, AuditRow.action == "task.completed")
             )
-        ) or 0
+            or 0
+        )
 
 
-def test_two_people_acting_on_one_task__exactly_one_wins(engine: Engine, committed: Database) -> None:
+def test_two_people_acting_on_one_task__exactly_one_wins(
+    engine: Engine, committed: Database
+) -> None:
     for _ in range(5):
         view = _start(engine, committed)
         task = view.open_tasks()[0].id
@@ -82,11 +90,13 @@ def test_two_people_acting_on_one_task__exactly_one_wins(engine: Engine, committ
         assert _completions(committed, view.id) == 1
 
 
-def test_two_people_claiming_one_task__exactly_one_wins(engine: Engine, committed: Database) -> None:
+def test_two_people_claiming_one_task__exactly_one_wins(
+    engine: Engine, committed: Database
+) -> None:
     view = _start(engine, committed)
     task = view.open_tasks()[0].id
 
-    def claim(actor) -> Any:  # noqa: ANN001
+    def claim(actor) -> Any:
         with committed.transaction() as session:
             return engine.claim(session, task_id=task, actor=actor)
 

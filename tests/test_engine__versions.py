@@ -27,7 +27,9 @@ def test_register__changed_content_is_the_next_version(engine: Engine, session: 
     assert (second.key, second.version) == ("approval", 2)
 
 
-def test_running_instances_stay_on_the_version_they_started_on(engine: Engine, session: Session) -> None:
+def test_running_instances_stay_on_the_version_they_started_on(
+    engine: Engine, session: Session
+) -> None:
     engine.register(session, read("engine/approval"))
     old = engine.start(session, workflow="approval", input=INPUT, actor=CLERK)
     engine.register(session, _v2())

@@ -53,8 +53,10 @@ def test_dot__edges_carry_labels() -> None:
 
 
 def test_dot__quotes_are_escaped() -> None:
-    source = read("engine/approval").replace('title: "Sign the permit', "title: 'Sign the \"permit\"")
-    source = source.replace("{{ input.applicant }}\"", "{{ input.applicant }}'")
+    source = read("engine/approval").replace(
+        'title: "Sign the permit', 'title: \'Sign the "permit"'
+    )
+    source = source.replace('{{ input.applicant }}"', "{{ input.applicant }}'")
     text = to_dot(compile_definition(source, "x.yaml"))
     assert 'Sign the \\"permit\\"' in text
 
@@ -63,10 +65,14 @@ def test_dot__quotes_are_escaped() -> None:
 def test_dot__graphviz_accepts_it(name: str) -> None:
     dot = shutil.which("dot")
     if dot is None:
-        message = "Graphviz 'dot' is not installed (scripts/setup installs it with apt where it can)"
+        message = (
+            "Graphviz 'dot' is not installed (scripts/setup installs it with apt where it can)"
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    result = subprocess.run([dot, "-Tsvg"], input=to_dot(spec(name)), capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [dot, "-Tsvg"], input=to_dot(spec(name)), capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("<?xml")

@@ -16,7 +16,7 @@ from workflow.store.models import MembershipRow, UserRow
 SMALL = DATA / "directory" / "small.yaml"
 
 
-def _import(session: Session, path: Path = SMALL):  # noqa: ANN202 - test helper
+def _import(session: Session, path: Path = SMALL):
     return People(session).import_directory(load_directory(path), now=T0, actor=SYSTEM)
 
 
@@ -39,7 +39,9 @@ def test_import__again_updates_and_never_duplicates(session: Session) -> None:
 def test_import__a_removed_queue_is_removed(session: Session, tmp_path: Path) -> None:
     _import(session)
     smaller = tmp_path / "d.yaml"
-    smaller.write_text(SMALL.read_text().replace("queues: [planning/intake, planning/engineers]", "queues: []"))
+    smaller.write_text(
+        SMALL.read_text().replace("queues: [planning/intake, planning/engineers]", "queues: []")
+    )
     _import(session, smaller)
     assert People(session).actor("dev.rao@planning.example.gov").queues == frozenset()
 
@@ -47,18 +49,33 @@ def test_import__a_removed_queue_is_removed(session: Session, tmp_path: Path) ->
 def test_import__keeps_memberships_from_sign_in(session: Session) -> None:
     _import(session)
     People(session).sign_in(
-        issuer="https://idp.example", subject="u-1", email="ben.okafor@planning.example.gov",
-        name="Ben Okafor", idp="agency-a", queues=["legal/counsel", "no/such-queue"], mfa=False, now=T0,
+        issuer="https://idp.example",
+        subject="u-1",
+        email="ben.okafor@planning.example.gov",
+        name="Ben Okafor",
+        idp="agency-a",
+        queues=["legal/counsel", "no/such-queue"],
+        mfa=False,
+        now=T0,
     )
     _import(session)
-    assert People(session).actor("ben.okafor@planning.example.gov").queues == {"planning/intake", "legal/counsel"}
+    assert People(session).actor("ben.okafor@planning.example.gov").queues == {
+        "planning/intake",
+        "legal/counsel",
+    }
 
 
 def test_sign_in__links_the_directory_person_by_email(session: Session) -> None:
     _import(session)
     actor = People(session).sign_in(
-        issuer="https://idp.example", subject="u-9", email="cleo.park@legal.example.gov",
-        name="Cleo Park", idp="agency-a", queues=[], mfa=True, now=T0,
+        issuer="https://idp.example",
+        subject="u-9",
+        email="cleo.park@legal.example.gov",
+        name="Cleo Park",
+        idp="agency-a",
+        queues=[],
+        mfa=True,
+        now=T0,
     )
     assert (actor.idp, actor.mfa, actor.queues) == ("agency-a", True, {"legal/counsel"})
     assert session.scalar(select(func.count()).select_from(UserRow)) == 4
@@ -80,4 +97,6 @@ def test_directory__the_demo_directory_is_valid() -> None:
 
 def test_directory__unknown_keys_are_named() -> None:
     with pytest.raises(DefinitionError, match="unknown key 'group'"):
-        parse_directory("departments: {a: {title: A}}\nusers: [{email: a@b.gov, group: x}]\n", "d.yaml")
+        parse_directory(
+            "departments: {a: {title: A}}\nusers: [{email: a@b.gov, group: x}]\n", "d.yaml"
+        )

@@ -217,9 +217,7 @@ class Store:
         """Append to the instance's chain; the instance row (locked or version-checked)
         serialises appenders, so the chain never forks."""
         digest = record_hash(record, instance.audit_head)
-        self.session.execute(
-            insert(AuditRow), [_audit_values(record, instance.audit_head, digest)]
-        )
+        self.session.execute(insert(AuditRow), [_audit_values(record, instance.audit_head, digest)])
         instance.audit_seq = record.seq
         instance.audit_head = digest
 
