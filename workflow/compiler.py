@@ -25,6 +25,7 @@ from workflow.errors import DefinitionError, Problem
 from workflow.expressions import parse_expression, parse_template
 from workflow.loader import Document, load_document
 from workflow.spec import (
+    CaseSla,
     Department,
     Escalation,
     JoinRule,
@@ -193,6 +194,17 @@ def _join(value: Any) -> JoinRule:
     return JoinRule(mode=value or "all")
 
 
+def _sla(value: Any) -> CaseSla | None:
+    if value is None:
+        return None
+    return CaseSla(
+        due=parse_duration(value["due"]),
+        remind=parse_duration(value["remind"]) if "remind" in value else None,
+        escalate_to=value.get("escalate_to"),
+        paused_in=frozenset(value.get("paused_in", ())),
+    )
+
+
 class _Builder:
     def __init__(self, document: Document) -> None:
         self.document = document
@@ -224,6 +236,7 @@ class _Builder:
             ),
             calendar=_calendar(data["workflow"], data.get("calendar")),
             description=data.get("description"),
+            sla=_sla(data.get("sla")),
         )
 
     def department_calendar(self, key: str, body: dict[str, Any]) -> Calendar | None:

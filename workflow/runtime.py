@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from workflow.durations import DEFAULT_CALENDAR, Calendar
@@ -33,6 +33,8 @@ class InstanceFacts:
     data: Mapping[str, Any]
     outcomes: Mapping[str, Any]
     last_form: Mapping[str, Any] | None = None
+    sla_due_at: datetime | None = None
+    sla_paused_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,9 @@ class Step:
     cancel_open_tasks_of: list[str] = field(default_factory=list)
     finished: bool = False
     emits: list[str] = field(default_factory=list)
+    sla_due_at: datetime | None = None
+    sla_paused_at: datetime | None = None
+    sla_cancel: bool = False  # cancel the case's pending SLA timers
 
     @property
     def moved(self) -> bool:
@@ -122,7 +127,15 @@ class Runtime:
         facts = InstanceFacts(state=self.spec.start, input=checked, data={}, outcomes={})
         step = self._step(facts)
         step.state_before = ""
+        sla = self.spec.sla
+        if sla is not None:
+            step.sla_due_at = sla.due.after(now, self.calendar)
+            step.timers.append(NewTimer("instance.sla", step.sla_due_at, self.spec.start))
+            if sla.remind is not None:
+                remind_at = sla.remind.after(now, self.calendar)
+                step.timers.append(NewTimer("instance.sla_remind", remind_at, self.spec.start))
         self._enter(step, facts, self.spec.start, now)
+        self._track_sla(step, now)
         return step
 
     def act(
@@ -150,6 +163,7 @@ class Runtime:
         if task.branch is None:
             step.data[task.state] = checked
             self._move(step, facts, state, action, now)
+            self._track_sla(step, now)
             return step
         # a parallel branch: record it, then see whether the join is decided
         step.data.setdefault(task.state, {})[task.branch] = checked
@@ -159,6 +173,7 @@ class Runtime:
         if len(branch_outcomes) >= state.join.needed(len(state.branches)):
             step.cancel_open_tasks_of.append(task.state)
             self._move(step, facts, state, "next", now)
+            self._track_sla(step, now)
         return step
 
     def signal(self, facts: InstanceFacts, event: str, payload: Any, now: datetime) -> Step:
@@ -175,6 +190,7 @@ class Runtime:
         step = self._step(facts)
         step.data[facts.state] = checked
         self._move(step, facts, state, event, now)
+        self._track_sla(step, now)
         return step
 
     def timeout(self, facts: InstanceFacts, state_name: str, now: datetime) -> Step | None:
@@ -186,6 +202,7 @@ class Runtime:
             return None
         step = self._step(facts)
         self._move(step, facts, state, "timeout", now)
+        self._track_sla(step, now)
         return step
 
     def calendar_for(self, queue: str) -> Calendar:
@@ -205,7 +222,35 @@ class Runtime:
             data=copy.deepcopy(dict(facts.data)),
             outcomes=copy.deepcopy(dict(facts.outcomes)),
             last_form=dict(facts.last_form) if facts.last_form is not None else None,
+            sla_due_at=facts.sla_due_at,
+            sla_paused_at=facts.sla_paused_at,
         )
+
+    def _track_sla(self, step: Step, now: datetime) -> None:
+        """Stop the case's SLA clock while it waits on someone outside (``paused_in``)
+        and start it again on the way out, moving the deadline by the time paused."""
+        sla = self.spec.sla
+        if sla is None or step.sla_due_at is None or not step.moved:
+            return
+        paused = step.state_after in sla.paused_in and not step.finished
+        if step.finished:
+            step.sla_cancel = True
+        elif paused and step.sla_paused_at is None:
+            step.sla_paused_at = now
+            step.sla_cancel = True
+        elif not paused and step.sla_paused_at is not None:
+            step.sla_due_at = self._extend(sla.due.unit, step.sla_due_at, step.sla_paused_at, now)
+            step.sla_paused_at = None
+            step.sla_cancel = True
+            step.timers.append(NewTimer("instance.sla", step.sla_due_at, step.state_after))
+
+    def _extend(self, unit: str, due: datetime, paused_at: datetime, now: datetime) -> datetime:
+        if unit != "business days":
+            return due + (now - paused_at)
+        calendar, day, paused_days = self.calendar, paused_at, 0
+        while (day := day + timedelta(days=1)).date() <= now.date():
+            paused_days += calendar.is_business_day(day.date())
+        return calendar.add_business_days(due, paused_days) if paused_days else due
 
     def scope(self, step: Step, input: Mapping[str, Any], state: str | None = None) -> Json:
         scope: Json = {"input": input, "data": step.data, "form": step.last_form or {}}

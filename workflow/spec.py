@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from workflow.expressions import Expression, Template
 
 __all__ = [
+    "CaseSla",
     "Department",
     "Escalation",
     "JoinRule",
@@ -149,6 +150,17 @@ class StateSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseSla:
+    """A deadline for the whole case, from start to a final state. The clock stops
+    while the case waits in one of ``paused_in`` (e.g. on the requester)."""
+
+    due: Duration
+    remind: Duration | None = None
+    escalate_to: str | None = None  # queue told when the case is overdue
+    paused_in: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Department:
     key: str
     title: str
@@ -178,6 +190,7 @@ class WorkflowSpec:
     triggers: tuple[WebhookTrigger, ...] = ()
     calendar: Calendar | None = None
     description: str | None = None
+    sla: CaseSla | None = None
 
     def state(self, name: str) -> StateSpec:
         return self.states[name]

@@ -23,7 +23,7 @@ from workflow.validator_states import IDENTIFIER, SLUG, SPELLING, StateChecker, 
 __all__ = ["TOP_KEYS", "WEEKDAYS", "effective_calendar", "validate", "weekday"]
 
 TOP_KEYS: tuple[str, ...] = ("workflow", "title", "description", "owner", "departments")
-TOP_KEYS += ("input", "calendar", "triggers", "start", "states")
+TOP_KEYS += ("input", "calendar", "sla", "triggers", "start", "states")
 REQUIRED = ("workflow", "title", "owner", "departments", "start", "states")
 CALENDAR_KEYS = ("country", "subdivision", "timezone", "weekend")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -89,6 +89,36 @@ class _Checker(StateChecker):
             self.outline.start = Ref(start, ("start",))
         if "states" in data:
             self.states(data["states"])
+        if "sla" in data:
+            self.sla(data["sla"])
+
+    def sla(self, value: Any) -> None:
+        """The whole case's deadline: ``{due, remind?, escalate_to?, paused_in?}``;
+        ``paused_in`` names wait states during which the clock stops."""
+        body = self.mapping(("sla",), value, "'sla'")
+        if body is None:
+            return
+        self.keys(("sla",), body, ("due", "remind", "escalate_to", "paused_in"), ("due",))
+        for key in ("due", "remind"):
+            if key in body:
+                self.duration(("sla", key), body[key])
+        if "escalate_to" in body:
+            self.queue(("sla", "escalate_to"), body["escalate_to"])
+        paused = body.get("paused_in", [])
+        if not isinstance(paused, list):
+            self.report(("sla", "paused_in"), "'paused_in' must be a list of wait states")
+            return
+        for index, name in enumerate(paused):
+            kind = self.outline.states.get(name) if isinstance(name, str) else None
+            if kind != "wait" and self.outline.states_readable:
+                hint = did_you_mean(
+                    str(name), [n for n, k in self.outline.states.items() if k == "wait"]
+                )
+                self.report(
+                    ("sla", "paused_in", index),
+                    f"'{name}' is not a wait state: the SLA clock pauses only while waiting "
+                    f"on someone outside{hint}",
+                )
 
     def owner(self, value: Any) -> None:
         owner = self.text(("owner",), value, "'owner'")

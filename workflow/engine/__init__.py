@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from workflow.engine.lifecycle import Lifecycle
 from workflow.engine.teamwork import Teamwork
 from workflow.engine.timers import TaskTimers
+from workflow.errors import CivicflowError
 
 __all__ = ["Engine"]
 
@@ -46,6 +47,14 @@ class Engine(Lifecycle, Teamwork, TaskTimers):
             return self.task_overdue(session, task_id=task_id)
         if kind == "task.remind" and task_id is not None:
             return self.task_remind(session, task_id=task_id)
+        if kind == "instance.sla" and instance_id is not None:
+            return self.case_overdue(session, instance_id=instance_id)
+        if kind == "instance.sla_remind" and instance_id is not None:
+            return self.case_remind(session, instance_id=instance_id)
         if kind == "task.escalate" and task_id is not None:
             return self.task_escalate(session, task_id=task_id, to=str(payload["to"]))
-        raise ValueError(f"unknown timer kind '{kind}' or missing ids")
+        raise CivicflowError(
+            f"cannot run a '{kind}' timer (unknown kind, or its instance or task is missing)",
+            instance=str(instance_id) if instance_id else None,
+            task=str(task_id) if task_id else None,
+        )

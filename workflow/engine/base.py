@@ -25,9 +25,17 @@ from workflow.runtime import InstanceFacts, Runtime, Step
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
 from workflow.store.repository import Store
 
-__all__ = ["EngineBase", "conflict_means", "conflicts", "instance_facts", "new_task_event"]
+__all__ = [
+    "TASK_TIMERS",
+    "EngineBase",
+    "conflict_means",
+    "conflicts",
+    "instance_facts",
+    "new_task_event",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+TASK_TIMERS = ("task.due", "task.remind", "task.escalate")
 
 
 class EngineBase:
@@ -118,6 +126,12 @@ class EngineBase:
                 )
             )
 
+    def _waits(self, store: Store, instance: InstanceRow, state: str) -> bool:
+        """Whether ``state`` of this instance's definition is a wait with a timeout."""
+        _, runtime = self.pinned(store, instance.definition_id)
+        spec = runtime.spec.states.get(state)
+        return spec is not None and spec.timeout is not None
+
     def _check_running(self, instance: InstanceRow) -> None:
         if instance.status != "running":
             raise ConflictError(f"the instance is {instance.status}", instance=str(instance.id))
@@ -133,6 +147,12 @@ class EngineBase:
         for state in step.cancel_open_tasks_of:
             for task_id in store.cancel_open_tasks(instance.id, state, now):
                 events.append({"type": "task.cancelled", "task_id": str(task_id)})
+        if step.moved and step.state_before and self._waits(store, instance, step.state_before):
+            store.cancel_jobs(instance.id, ("wait.timeout",), now)
+        if step.sla_cancel:
+            store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind"), now)
+        instance.sla_due_at = step.sla_due_at
+        instance.sla_paused_at = step.sla_paused_at
         instance.state = step.state_after
         instance.data = step.data
         instance.outcomes = step.outcomes
@@ -276,6 +296,8 @@ def instance_facts(instance: InstanceRow) -> InstanceFacts:
         data=instance.data,
         outcomes=instance.outcomes,
         last_form=instance.last_form,
+        sla_due_at=instance.sla_due_at,
+        sla_paused_at=instance.sla_paused_at,
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from workflow.actors import SYSTEM, Actor
 from workflow.audit import AuditRecord
 from workflow.compiler import compile_definition
-from workflow.engine.base import EngineBase, conflict_means, instance_facts
+from workflow.engine.base import TASK_TIMERS, EngineBase, conflict_means, instance_facts
 from workflow.errors import ConflictError, ForbiddenError
 from workflow.runtime import Runtime, Step, TaskFacts
 from workflow.store.models import DefinitionRow, InstanceRow
@@ -185,6 +185,7 @@ class Lifecycle(EngineBase):
             now,
         )
         task.status = "completed"
+        store.cancel_jobs(instance.id, TASK_TIMERS, now, task_id=task.id)
         task.outcome = action
         task.completed_at = now
         task.completed_by = actor.id
@@ -270,6 +271,7 @@ class Lifecycle(EngineBase):
         self._check_running(instance)
         now = self.clock.now()
         cancelled = store.cancel_open_tasks(instance.id, None, now)
+        store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind", "wait.timeout"), now)
         instance.status = "cancelled"
         instance.completed_at = now
         instance.updated_at = now

@@ -82,6 +82,77 @@ class TaskTimers(EngineBase):
         )
         return True
 
+    @conflict_means("the case changed while its deadline fired")
+    def case_overdue(self, session: Session, *, instance_id: uuid.UUID) -> bool:
+        """The case missed its ``sla`` deadline: flag it, tell the escalation queue.
+
+        Does nothing if the case finished, is paused (waiting on someone outside) or
+        its deadline moved later meanwhile; a resumed clock schedules a new timer."""
+        store = Store(session)
+        instance = store.instance(instance_id, lock=True)
+        now = self.clock.now()
+        if (
+            instance.status != "running"
+            or instance.sla_overdue
+            or instance.sla_paused_at is not None
+            or instance.sla_due_at is None
+            or instance.sla_due_at > now
+        ):
+            return False
+        instance.sla_overdue = True
+        _, runtime = self.pinned(store, instance.definition_id)
+        sla = runtime.spec.sla
+        self._case_audit(
+            store, instance, "instance.overdue", {"due_at": instance.sla_due_at.isoformat()}
+        )
+        queue = sla.escalate_to if sla is not None else None
+        if queue is not None:
+            people = People(session)
+            self._notify(
+                store,
+                [*people.members_of(queue)],
+                kind="instance.overdue",
+                subject=f"Overdue case: {runtime.spec.title}",
+                body=f"Case {instance.business_key or instance.id} ({runtime.spec.title}) missed "
+                f"its deadline of {instance.sla_due_at:%Y-%m-%d %H:%M} UTC; "
+                f"it is in '{instance.state}'.",
+                instance_id=instance.id,
+            )
+        return True
+
+    @conflict_means("the case changed while its reminder fired")
+    def case_remind(self, session: Session, *, instance_id: uuid.UUID) -> bool:
+        store = Store(session)
+        instance = store.instance(instance_id, lock=True)
+        if instance.status != "running" or instance.sla_paused_at is not None:
+            return False
+        recipients: list[str] = []
+        for task in store.tasks_of(instance.id):
+            if task.status == "open":
+                recipients += self._responsible(session, task)
+        self._case_audit(store, instance, "instance.reminded", {})
+        due = f"{instance.sla_due_at:%Y-%m-%d}" if instance.sla_due_at else "soon"
+        self._notify(
+            store,
+            recipients,
+            kind="instance.remind",
+            subject="Case deadline approaching",
+            body=f"Case {instance.business_key or instance.id} is due {due}.",
+            instance_id=instance.id,
+        )
+        return True
+
+    def _case_audit(
+        self, store: Store, instance: InstanceRow, action: str, details: dict[str, Any]
+    ) -> None:
+        now = self.clock.now()
+        instance.updated_at = now
+        step = Step(
+            instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
+        )
+        self._audit(store, instance, SYSTEM, action, step, now, details=details)
+        store.session.flush()
+
     def _responsible(self, session: Session, task: TaskRow) -> list[str]:
         """Who should hear about a task: its assignee (or their substitute while they
         are away), else everyone in its queue."""

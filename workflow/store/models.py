@@ -129,6 +129,9 @@ class InstanceRow(Base):
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
     created_by: Mapped[str] = mapped_column(String(320))
+    sla_due_at: Mapped[datetime | None]  # the case's deadline (definition ``sla``)
+    sla_paused_at: Mapped[datetime | None]  # set while the SLA clock is stopped
+    sla_overdue: Mapped[bool] = mapped_column(default=False, server_default=false())
     audit_seq: Mapped[int] = mapped_column(default=0)
     audit_head: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -261,7 +264,7 @@ class JobRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20))  # pending | done | cancelled
+    status: Mapped[str] = mapped_column(String(20))  # pending|running|done|failed|cancelled
     instance_id: Mapped[uuid.UUID | None]
     task_id: Mapped[uuid.UUID | None]
     payload: Mapped[dict[str, Any]]

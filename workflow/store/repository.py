@@ -160,6 +160,22 @@ class Store:
             )
         return cancelled
 
+    def cancel_jobs(
+        self,
+        instance_id: uuid.UUID,
+        kinds: tuple[str, ...],
+        now: datetime,
+        *,
+        task_id: uuid.UUID | None = None,
+    ) -> None:
+        """Cancel pending timers that can no longer apply (of one task, if given)."""
+        query = update(JobRow).where(
+            JobRow.instance_id == instance_id, JobRow.kind.in_(kinds), JobRow.status == "pending"
+        )
+        if task_id is not None:
+            query = query.where(JobRow.task_id == task_id)
+        self.session.execute(query.values(status="cancelled", finished_at=now))
+
     def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
         """New tasks as one multi-row INSERT (no per-object unit-of-work cost)."""
         if rows:
@@ -216,10 +232,13 @@ class Store:
     def audit_instance(self, instance: InstanceRow, record: AuditRecord) -> None:
         """Append to the instance's chain; the instance row (locked or version-checked)
         serialises appenders, so the chain never forks."""
-        digest = record_hash(record, instance.audit_head)
-        self.session.execute(insert(AuditRow), [_audit_values(record, instance.audit_head, digest)])
+        prev = instance.audit_head
+        digest = record_hash(record, prev)
+        # set the head first: the insert autoflushes the instance, and it must do so
+        # once, with the head included (not once before and once after)
         instance.audit_seq = record.seq
         instance.audit_head = digest
+        self.session.execute(insert(AuditRow), [_audit_values(record, prev, digest)])
 
     def audit_stream(self, stream: str, make: Callable[[int], AuditRecord]) -> None:
         """Append to a stream that has no instance; ``make(seq)`` builds the record."""
