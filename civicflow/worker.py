@@ -53,7 +53,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from civicflow.config import Settings
 from integrations.email import Mailer, SmtpMailer
 from workflow.clock import Clock
-from workflow.engine import Engine
+from workflow.engine import TIMER_KINDS, Engine
 from workflow.errors import CivicflowError
 from workflow.store.database import Database
 from workflow.store.models import JobRow, NotificationRow
@@ -65,7 +65,6 @@ log.addHandler(logging.NullHandler())
 
 # The job kinds this worker applies; other kinds (outbound deliveries) are left for
 # the code that knows them, instead of being claimed and failed here.
-TIMER_KINDS = ("wait.timeout", "task.due", "task.remind", "task.escalate")
 MAX_DIGEST = 100  # notifications in one e-mail; more wait for the next round
 FOOTER = "\n-- \nCivicflow: you receive this for the tasks and queues you work in.\n"
 

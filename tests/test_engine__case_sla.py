@@ -115,3 +115,13 @@ def test_act__cancels_the_completed_tasks_timers(
     )
     statuses = session.scalars(select(JobRow.status).where(JobRow.task_id == task.id)).all()
     assert statuses == ["cancelled"]
+
+
+def test_run_timer__dispatches_the_case_deadline(
+    engine: Engine, session: Session, case: InstanceView, clock
+) -> None:
+    clock.advance(timedelta(days=7))
+    fired = engine.run_timer(
+        session, kind="instance.sla", instance_id=case.id, task_id=None, payload={"state": "triage"}
+    )
+    assert fired is True and _row(session, case).sla_overdue is True

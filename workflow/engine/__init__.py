@@ -24,7 +24,17 @@ from workflow.engine.teamwork import Teamwork
 from workflow.engine.timers import TaskTimers
 from workflow.errors import CivicflowError
 
-__all__ = ["Engine"]
+__all__ = ["TIMER_KINDS", "Engine"]
+
+# The job kinds ``Engine.run_timer`` applies; workers claim exactly these.
+TIMER_KINDS = (
+    "wait.timeout",
+    "task.due",
+    "task.remind",
+    "task.escalate",
+    "instance.sla",
+    "instance.sla_remind",
+)
 
 
 class Engine(Lifecycle, Teamwork, TaskTimers):
