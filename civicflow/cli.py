@@ -84,7 +84,11 @@ pass_app = click.make_pass_decorator(App)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Civicflow: cross-department approval workflows."""
-    app = App(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a malformed CIVICFLOW_* variable: say which, no traceback
+        raise click.UsageError(str(error)) from error
+    app = App(settings)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
