@@ -71,27 +71,19 @@ class People:
         ).all()
         return frozenset(q for q, _ in rows), frozenset(q for q, lead in rows if lead)
 
-    def members_of(self, queue: str) -> list[str]:
-        return list(
-            self.session.scalars(
-                select(UserRow.email)
-                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
-                .where(MembershipRow.queue == queue, UserRow.active.is_(True))
-                .distinct()
-                .order_by(UserRow.email)
-            )
+    def members_of(self, queue: str, *, leads_only: bool = False) -> list[str]:
+        """Active people in ``queue`` (only its leads, if asked), by e-mail."""
+        query = (
+            select(UserRow.email)
+            .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+            .where(MembershipRow.queue == queue, UserRow.active.is_(True))
         )
+        if leads_only:
+            query = query.where(MembershipRow.lead.is_(True))
+        return list(self.session.scalars(query.distinct().order_by(UserRow.email)))
 
     def leads_of(self, queue: str) -> list[str]:
-        return list(
-            self.session.scalars(
-                select(UserRow.email)
-                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
-                .where(MembershipRow.queue == queue, MembershipRow.lead.is_(True))
-                .distinct()
-                .order_by(UserRow.email)
-            )
-        )
+        return self.members_of(queue, leads_only=True)
 
     def is_member(self, email: str, queue: str) -> bool:
         return (

@@ -218,6 +218,26 @@ class EngineBase:
                 }
             )
 
+    def _record(
+        self,
+        store: Store,
+        instance: InstanceRow,
+        actor: Actor,
+        action: str,
+        task_id: uuid.UUID | None,
+        details: dict[str, Any],
+    ) -> None:
+        """Audit a change that does not move the instance (claims, comments, timers).
+
+        Touching the instance bumps its version, so such changes conflict with a
+        concurrent state change instead of interleaving with it."""
+        now = self.clock.now()
+        instance.updated_at = now
+        step = Step(
+            instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
+        )
+        self._audit(store, instance, actor, action, step, now, task_id=task_id, details=details)
+
     def _audit(
         self,
         store: Store,

@@ -16,7 +16,6 @@ from workflow.engine.base import EngineBase, conflict_means
 from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from workflow.inbox import InboxPage, InboxQuery, inbox
 from workflow.people import People
-from workflow.runtime import Step
 from workflow.store.files import AttachmentStore
 from workflow.store.models import AttachmentRow, CommentRow, InstanceRow, TaskRow
 from workflow.store.repository import Store, task_view
@@ -335,19 +334,3 @@ class Teamwork(EngineBase):
         )
         store.session.flush()
         return task_view(task)
-
-    def _record(
-        self,
-        store: Store,
-        instance: InstanceRow,
-        actor: Actor,
-        action: str,
-        task_id: uuid.UUID | None,
-        details: dict[str, Any],
-    ) -> None:
-        now = self.clock.now()
-        instance.updated_at = now  # bumps the instance version: concurrent edits conflict
-        step = Step(
-            instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
-        )
-        self._audit(store, instance, actor, action, step, now, task_id=task_id, details=details)

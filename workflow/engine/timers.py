@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from workflow.actors import SYSTEM
 from workflow.engine.base import EngineBase, conflict_means
 from workflow.people import People
-from workflow.runtime import Step
 from workflow.store.models import InstanceRow, TaskRow
 from workflow.store.repository import Store, task_view
 
@@ -30,7 +29,7 @@ class TaskTimers(EngineBase):
         if task.status != "open" or task.overdue:
             return False
         task.overdue = True
-        self._timer_audit(store, task, instance, "task.overdue", {"due_at": _iso(task)})
+        self._task_changed(store, task, instance, "task.overdue", {"due_at": _iso(task)})
         self._notify(
             store,
             self._responsible(session, task),
@@ -47,7 +46,7 @@ class TaskTimers(EngineBase):
         task, instance = store.task_for_update(task_id)
         if task.status != "open":
             return False
-        self._timer_audit(store, task, instance, "task.reminded", {})
+        self._task_changed(store, task, instance, "task.reminded", {})
         self._notify(
             store,
             self._responsible(session, task),
@@ -71,7 +70,7 @@ class TaskTimers(EngineBase):
         origin = task.queue
         task.queue = to
         task.escalated_at = self.clock.now()
-        self._timer_audit(store, task, instance, "task.escalated", {"from": origin, "to": to})
+        self._task_changed(store, task, instance, "task.escalated", {"from": origin, "to": to})
         self._notify(
             store,
             [*people.leads_of(origin), *people.members_of(to)],
@@ -102,8 +101,13 @@ class TaskTimers(EngineBase):
         instance.sla_overdue = True
         _, runtime = self.pinned(store, instance.definition_id)
         sla = runtime.spec.sla
-        self._case_audit(
-            store, instance, "instance.overdue", {"due_at": instance.sla_due_at.isoformat()}
+        self._record(
+            store,
+            instance,
+            SYSTEM,
+            "instance.overdue",
+            None,
+            {"due_at": instance.sla_due_at.isoformat()},
         )
         queue = sla.escalate_to if sla is not None else None
         if queue is not None:
@@ -130,7 +134,7 @@ class TaskTimers(EngineBase):
         for task in store.tasks_of(instance.id):
             if task.status == "open":
                 recipients += self._responsible(session, task)
-        self._case_audit(store, instance, "instance.reminded", {})
+        self._record(store, instance, SYSTEM, "instance.reminded", None, {})
         due = f"{instance.sla_due_at:%Y-%m-%d}" if instance.sla_due_at else "soon"
         self._notify(
             store,
@@ -142,15 +146,20 @@ class TaskTimers(EngineBase):
         )
         return True
 
-    def _case_audit(
-        self, store: Store, instance: InstanceRow, action: str, details: dict[str, Any]
+    def _task_changed(
+        self,
+        store: Store,
+        task: TaskRow,
+        instance: InstanceRow,
+        action: str,
+        details: dict[str, Any],
     ) -> None:
-        now = self.clock.now()
-        instance.updated_at = now
-        step = Step(
-            instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
+        self._record(store, instance, SYSTEM, action, task.id, details)
+        store.add_outbox(
+            instance.id,
+            [{"type": "task.updated", "task": task_view(task).as_json()}],
+            self.clock.now(),
         )
-        self._audit(store, instance, SYSTEM, action, step, now, details=details)
         store.session.flush()
 
     def _responsible(self, session: Session, task: TaskRow) -> list[str]:
@@ -161,25 +170,6 @@ class TaskTimers(EngineBase):
             return people.members_of(task.queue)
         away = people.substitute_of(task.assignee, self.clock.now().date())
         return [away or task.assignee] + ([task.delegate] if task.delegate else [])
-
-    def _timer_audit(
-        self,
-        store: Store,
-        task: TaskRow,
-        instance: InstanceRow,
-        action: str,
-        details: dict[str, Any],
-    ) -> None:
-        now = self.clock.now()
-        instance.updated_at = now
-        step = Step(
-            instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
-        )
-        self._audit(store, instance, SYSTEM, action, step, now, task_id=task.id, details=details)
-        store.add_outbox(
-            instance.id, [{"type": "task.updated", "task": task_view(task).as_json()}], now
-        )
-        store.session.flush()
 
 
 def _iso(task: TaskRow) -> str:

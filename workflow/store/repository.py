@@ -124,7 +124,7 @@ class Store:
             .where(table.c.instance_id == instance_id)
             .order_by(table.c.created_at, table.c.id)
         ).mappings()
-        return tuple(_task_view_of(row) for row in rows)
+        return tuple(_task_view(row.__getitem__) for row in rows)
 
     def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
         """Everyone who completed a task in ``states`` of this instance, including the
@@ -313,25 +313,30 @@ def definition_info(row: DefinitionRow, *, created: bool = False) -> DefinitionI
 
 
 def task_view(row: TaskRow) -> TaskView:
+    return _task_view(lambda column: getattr(row, column))
+
+
+def _task_view(get: Callable[[str], Any]) -> TaskView:
+    """A TaskView from an ORM row or a plain result row (``get`` reads one column)."""
     return TaskView(
-        id=row.id,
-        instance_id=row.instance_id,
-        workflow=row.workflow_key,
-        state=row.state,
-        branch=row.branch,
-        title=row.title,
-        queue=row.queue,
-        actions=tuple(row.actions),
-        status=row.status,
-        priority=row.priority,
-        assignee=row.assignee,
-        due_at=row.due_at,
-        created_at=row.created_at,
-        completed_at=row.completed_at,
-        completed_by=row.completed_by,
-        on_behalf_of=row.on_behalf_of,
-        outcome=row.outcome,
-        version=row.version,
+        id=get("id"),
+        instance_id=get("instance_id"),
+        workflow=get("workflow_key"),
+        state=get("state"),
+        branch=get("branch"),
+        title=get("title"),
+        queue=get("queue"),
+        actions=tuple(get("actions")),
+        status=get("status"),
+        priority=get("priority"),
+        assignee=get("assignee"),
+        due_at=get("due_at"),
+        created_at=get("created_at"),
+        completed_at=get("completed_at"),
+        completed_by=get("completed_by"),
+        on_behalf_of=get("on_behalf_of"),
+        outcome=get("outcome"),
+        version=get("version"),
     )
 
 
@@ -352,26 +357,3 @@ def _audit_values(record: AuditRecord, prev: str | None, digest: str) -> dict[st
         "prev_hash": prev,
         "hash": digest,
     }
-
-
-def _task_view_of(row: Any) -> TaskView:
-    return TaskView(
-        id=row["id"],
-        instance_id=row["instance_id"],
-        workflow=row["workflow_key"],
-        state=row["state"],
-        branch=row["branch"],
-        title=row["title"],
-        queue=row["queue"],
-        actions=tuple(row["actions"]),
-        status=row["status"],
-        priority=row["priority"],
-        assignee=row["assignee"],
-        due_at=row["due_at"],
-        created_at=row["created_at"],
-        completed_at=row["completed_at"],
-        completed_by=row["completed_by"],
-        on_behalf_of=row["on_behalf_of"],
-        outcome=row["outcome"],
-        version=row["version"],
-    )
