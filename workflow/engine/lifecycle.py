@@ -185,7 +185,8 @@ class Lifecycle(EngineBase):
             now,
         )
         task.status = "completed"
-        store.cancel_jobs(instance.id, TASK_TIMERS, now, task_id=task.id)
+        if task_spec.due or task_spec.remind or task_spec.escalate:
+            store.cancel_jobs(instance.id, TASK_TIMERS, now, task_id=task.id)
         task.outcome = action
         task.completed_at = now
         task.completed_by = actor.id
