@@ -32,13 +32,28 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, cast, func, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy import tuple_ as row
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import UnaryExpression
 
 from workflow.actors import Actor
@@ -48,7 +63,7 @@ from workflow.store.models import InstanceRow, TaskRow
 from workflow.store.repository import task_view
 from workflow.views import TaskView
 
-__all__ = ["MAX_LIMIT", "SORTS", "VIEWS", "InboxPage", "InboxQuery", "inbox"]
+__all__ = ["MAX_LIMIT", "SORTS", "VIEWS", "InboxPage", "InboxQuery", "inbox", "inbox_statement"]
 
 VIEWS = ("mine", "queues", "overdue", "completed")
 SORTS = ("due", "created", "priority")
@@ -58,6 +73,7 @@ MAX_CURSOR = 1_000
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
 
 Scalar = str | int | float | bool
+_Ts = TypeVarTuple("_Ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,118 +142,214 @@ class InboxPage:
 def inbox(session: Session, actor: Actor, query: InboxQuery, *, now: datetime) -> InboxPage:
     """One page of ``actor``'s inbox as of ``now`` (which decides what is overdue and
     whose substitute the actor is today)."""
-    key = _KEYS[query.order]
-    after = _decode_cursor(query, key) if query.cursor else None
-    branches = _branches(session, actor, query, now)
-    if not branches:
+    planned = _plan(session, actor, query, now)
+    if planned is None:
         return InboxPage(items=[], next_cursor=None)
-    dialect = session.get_bind().dialect.name
-    filters = _filters(query, now, dialect)
-    selects = [
-        _select(where, rng, filters, query, dialect, query.limit + 1)
-        for where in branches
-        for rng in _ranges(key, after)
-        if not (rng.null_due and _has_due_bound(query))
-    ]
-    if not selects:
-        return InboxPage(items=[], next_cursor=None)
-    if len(selects) == 1:
-        statement = selects[0]
-        ordered: Any = TaskRow
-    else:
-        parts = [select(s.subquery()) for s in selects]  # SQLite: LIMIT only in a subquery
-        ordered = aliased(TaskRow, parts[0].union_all(*parts[1:]).subquery("inbox"))
-        statement = select(ordered).order_by(*key.order(ordered)).limit(query.limit + 1)
-    rows = list(session.scalars(statement))
+    shape, params = planned
+    rows = list(session.scalars(_statement(shape), params))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    cursor = _encode_cursor(query, key, rows[-1]) if more else None
+    cursor = _encode_cursor(query, _KEYS[query.order], rows[-1]) if more else None
     return InboxPage(items=[task_view(r) for r in rows], next_cursor=cursor)
 
 
-# -- where the tasks come from ---------------------------------------------------------
+def inbox_statement(
+    session: Session, actor: Actor, query: InboxQuery, *, now: datetime
+) -> Select[TaskRow] | None:
+    """The statement ``inbox`` runs, with its values bound (``None`` when nothing can
+    match, e.g. the actor has no queues); for tests and benchmarks that ask the
+    database for its plan."""
+    planned = _plan(session, actor, query, now)
+    return None if planned is None else _statement(planned[0]).params(planned[1])
 
 
-def _branches(
+# -- what to read: the statement's shape, and the values it is run with ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Everything the SQL text depends on; the values are bound parameters.
+
+    Building a union of a dozen sub-selects costs SQLAlchemy about as much time as
+    PostgreSQL takes to answer it, so statements are built once per shape and reused
+    (``_statement``); SQLAlchemy then finds them in its compiled cache, too."""
+
+    dialect: str
+    view: str
+    order: str
+    queues: int  # queue branches (q0, q1, ...)
+    owners: int  # assignee branches: me and the people I stand in for (o0, o1, ...)
+    filters: frozenset[str]  # workflow, state, queue, due_after, due_before, now
+    fields: tuple[tuple[str, str], ...]  # (input field, JSON kind) compared to f0, f1...
+    after: tuple[bool, ...] | None  # the cursor: which sort-key values are null
+    outside_my_queues: bool  # overdue: my own tasks outside my queues (those inside
+    # are already in a queue branch)
+
+
+def _plan(
     session: Session, actor: Actor, query: InboxQuery, now: datetime
-) -> list[ColumnElement[bool]]:
+) -> tuple[_Shape, dict[str, Any]] | None:
+    key = _KEYS[query.order]
+    after = _decode_cursor(query, key) if query.cursor else None
+    params: dict[str, Any] = {"limit": query.limit + 1, "me": actor.id}
+    queues: list[str] = []
+    owners: list[str] = []
+    if query.view != "completed":
+        queues = sorted(q for q in actor.queues if query.queue in (None, q))
+    if query.view in ("mine", "overdue"):
+        away = People(session).substituting_for(actor.id, now.date())
+        owners = [actor.id, *sorted(set(away) - {actor.id})]
+        params["owners"] = owners
+    if query.view == "mine":
+        queues = []
+    if query.view == "queues" and not queues:
+        return None
+    params.update({f"q{i}": q for i, q in enumerate(queues)})
+    params.update({f"o{i}": who for i, who in enumerate(owners)})
+    filters = {
+        name: getattr(query, name)
+        for name in ("workflow", "state", "queue", "due_after", "due_before")
+        if getattr(query, name) is not None
+    }
+    if query.view == "overdue":
+        filters["now"] = now
+    params.update(filters)
+    dialect = session.get_bind().dialect.name
+    fields = tuple((name, _json_kind(value)) for name, value in query.fields.items())
+    for i, value in enumerate(query.fields.values()):
+        params[f"f{i}"] = json.dumps(value) if dialect == "postgresql" else value
+    if after is not None:
+        params.update({f"a{j}": value for j, value in enumerate(after) if value is not None})
+    outside = query.view == "overdue" and bool(actor.queues)
+    if outside:
+        params["my_queues"] = sorted(actor.queues)
+    shape = _Shape(
+        dialect=dialect,
+        view=query.view,
+        order=query.order,
+        queues=len(queues),
+        owners=len(owners),
+        filters=frozenset(filters),
+        fields=fields,
+        after=None if after is None else tuple(value is None for value in after),
+        outside_my_queues=outside,
+    )
+    return shape, params
+
+
+def _json_kind(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "text" if isinstance(value, str) else "number"
+
+
+@lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> Select[TaskRow]:
+    """The SQL for one shape: a union of branch ranges cut to a page, or the single
+    range when there is only one."""
+    key = _KEYS[shape.order]
+    branches = _branches(shape)
+    filters = _filters(shape)
+    ranges = _ranges(key, shape.after, nulls_last_in_index=shape.dialect == "postgresql")
+    if shape.view == "overdue" or {"due_after", "due_before"} & shape.filters:
+        ranges = [r for r in ranges if not r.null_due]  # a due bound excludes "no due date"
+    limit = bindparam("limit", type_=Integer)
+    if len(branches) * len(ranges) == 1:
+        return _select(select(TaskRow), branches[0], ranges[0], filters, limit)
+    # Branches read only the sort key and id (an index-only read when nothing is
+    # filtered on); the page's rows are fetched by id once the union is cut to a page.
+    keys = select(TaskRow.id, *(_attr(TaskRow, c) for c in key.columns if c.name != "id"))
+    selects = [_select(keys, where, rng, filters, limit) for where in branches for rng in ranges]
+    if shape.dialect == "sqlite":  # SQLite takes ORDER BY/LIMIT in a union member only
+        selects = [select(s.subquery()) for s in selects]  # inside a subquery
+    merged = union_all(*selects).subquery("inbox")
+    return (
+        select(TaskRow)
+        .join(merged, TaskRow.id == merged.c.id)
+        .order_by(*_order(merged.c, key.columns))
+        .limit(limit)
+    )
+
+
+def _branches(shape: _Shape) -> list[ColumnElement[bool]]:
     """One condition per index range to read: each queue, each person."""
-    if query.view == "completed":
-        return [TaskRow.completed_by == actor.id]
-    queues = sorted(q for q in actor.queues if query.queue in (None, q))
-    in_queues = [TaskRow.queue == q for q in queues]
-    if query.view == "queues":
+    if shape.view == "completed":
+        return [TaskRow.completed_by == bindparam("me")]
+    in_queues = [TaskRow.queue == bindparam(f"q{i}") for i in range(shape.queues)]
+    if shape.view == "queues":
         return in_queues
-    away = People(session).substituting_for(actor.id, now.date())
-    owners = [actor.id, *sorted(set(away) - {actor.id})]
-    mine: list[ColumnElement[bool]] = [TaskRow.assignee == who for who in owners]
+    mine: list[ColumnElement[bool]] = [
+        TaskRow.assignee == bindparam(f"o{i}") for i in range(shape.owners)
+    ]
     # a task delegated to me but assigned to me or to someone I stand in for is
     # already in an assignee branch
+    owners: BindParameter[Any] = bindparam("owners", expanding=True)
     mine.append(
         and_(
-            TaskRow.delegate == actor.id,
+            TaskRow.delegate == bindparam("me"),
             or_(TaskRow.assignee.is_(None), TaskRow.assignee.not_in(owners)),
         )
     )
-    if query.queue is not None:
-        mine = [and_(m, TaskRow.queue == query.queue) for m in mine]
-    if query.view == "mine":
-        return mine
-    # overdue: my queues, then my tasks outside them (those inside are already listed)
-    if actor.queues:
-        mine = [and_(m, TaskRow.queue.not_in(sorted(actor.queues))) for m in mine]
-    return in_queues + mine
+    if shape.outside_my_queues:
+        mine_queues: BindParameter[Any] = bindparam("my_queues", expanding=True)
+        mine = [and_(m, TaskRow.queue.not_in(mine_queues)) for m in mine]
+    return mine if shape.view == "mine" else in_queues + mine
 
 
-def _filters(query: InboxQuery, now: datetime, dialect: str) -> list[ColumnElement[bool]]:
-    status = "completed" if query.view == "completed" else "open"
-    where: list[ColumnElement[bool]] = [TaskRow.status == status]
-    if query.workflow is not None:
-        where.append(TaskRow.workflow_key == query.workflow)
-    if query.state is not None:
-        where.append(TaskRow.state == query.state)
-    if query.queue is not None:
-        where.append(TaskRow.queue == query.queue)
-    if query.due_after is not None:
-        where.append(TaskRow.due_at >= query.due_after)
-    if query.due_before is not None:
-        where.append(TaskRow.due_at < query.due_before)
-    if query.view == "overdue":
-        where.append(TaskRow.due_at < now)
-    where.extend(_field_equals(name, value, dialect) for name, value in query.fields.items())
+def _filters(shape: _Shape) -> list[ColumnElement[bool]]:
+    status = "completed" if shape.view == "completed" else "open"
+    # inline, not a parameter: a prepared statement's generic plan can use a partial
+    # index (``WHERE status = 'open'``) only if the query says 'open' literally
+    where: list[ColumnElement[bool]] = [TaskRow.status == literal_column(f"'{status}'")]
+    equal = {"workflow": TaskRow.workflow_key, "state": TaskRow.state, "queue": TaskRow.queue}
+    where.extend(column == bindparam(n) for n, column in equal.items() if n in shape.filters)
+    if "due_after" in shape.filters:
+        where.append(TaskRow.due_at >= bindparam("due_after"))
+    if "due_before" in shape.filters:
+        where.append(TaskRow.due_at < bindparam("due_before"))
+    if "now" in shape.filters:  # overdue
+        where.append(TaskRow.due_at < bindparam("now"))
+    if shape.fields:
+        # A correlated sub-select, not a join: there is no index on business data, so
+        # the planner must not guess a selectivity and scan every instance to hash
+        # them; per task read in index order it looks up one instance by key, and the
+        # branch stops once it has a page.
+        matches = [
+            _field_equals(name, kind, f"f{i}", shape.dialect)
+            for i, (name, kind) in enumerate(shape.fields)
+        ]
+        where.append(
+            select(and_(*matches))
+            .where(InstanceRow.id == TaskRow.instance_id)
+            .correlate(TaskRow)
+            .scalar_subquery()
+        )
     return where
 
 
-def _has_due_bound(query: InboxQuery) -> bool:
-    return query.view == "overdue" or query.due_before is not None or query.due_after is not None
-
-
-def _field_equals(name: str, value: Scalar, dialect: str) -> ColumnElement[bool]:
+def _field_equals(name: str, kind: str, param: str, dialect: str) -> ColumnElement[bool]:
     """``input.<name> == value`` with JSON semantics on both databases: the text "5"
     is not the number 5, and 5 equals 5.0."""
     if dialect == "postgresql":
-        return cast(InstanceRow.input[name], JSONB) == cast(literal(json.dumps(value)), JSONB)
+        value = cast(bindparam(param, type_=String), JSONB)
+        return cast(InstanceRow.input[name], JSONB) == value
     path = f'$."{name}"'
-    kind = func.json_type(InstanceRow.input, path)
-    if isinstance(value, bool):
-        return kind == ("true" if value else "false")
+    json_type = func.json_type(InstanceRow.input, path)
+    if kind in ("true", "false"):
+        return json_type == kind
     extracted = func.json_extract(InstanceRow.input, path)
-    if isinstance(value, str):
-        return and_(kind == "text", extracted == value)
-    return and_(kind.in_(("integer", "real")), extracted == value)
+    kinds = ("text",) if kind == "text" else ("integer", "real")
+    return and_(json_type.in_(kinds), extracted == bindparam(param))
 
 
 def _select(
+    statement: Select[*_Ts],
     branch: ColumnElement[bool],
     rng: _Range,
     filters: list[ColumnElement[bool]],
-    query: InboxQuery,
-    dialect: str,
-    limit: int,
-) -> Select[TaskRow]:
-    statement = select(TaskRow)
-    if query.fields:
-        statement = statement.join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
+    limit: BindParameter[int],
+) -> Select[*_Ts]:
+    """One branch's range, in index order, cut off after one page (plus one row)."""
     return statement.where(branch, *rng.where, *filters).order_by(*rng.order).limit(limit)
 
 
@@ -304,16 +416,21 @@ def _order(
     return order
 
 
-def _ranges(key: _Key, after: Sequence[Any] | None) -> list[_Range]:
-    """The rows strictly after ``after`` (or all rows) as disjoint ranges, each one
-    contiguous stretch of an index keyed (branch column, *key columns*).
+def _ranges(
+    key: _Key, after: tuple[bool, ...] | None, *, nulls_last_in_index: bool
+) -> list[_Range]:
+    """The rows strictly after the cursor (or all rows) as disjoint ranges, each one
+    contiguous stretch of an index keyed (branch column, *key columns*). ``after``
+    says which of the cursor's values are null; the values are parameters a0, a1...
 
     Nulls sort last, so after a value of a nullable column come greater values, then
     nulls; after a null come only nulls with a greater id."""
     columns = key.columns
     if after is None:
         first = _attr(TaskRow, columns[0])
-        if not columns[0].nullable:
+        # PostgreSQL's ascending indexes keep nulls last, as the order wants;
+        # SQLite's keep them first, so it reads the nulls as a range of their own
+        if not columns[0].nullable or nulls_last_in_index:
             return [_Range((), tuple(_order(TaskRow, columns)))]
         return [
             _Range((first.is_not(None),), tuple(_order(TaskRow, columns, first_not_null=True))),
@@ -323,14 +440,16 @@ def _ranges(key: _Key, after: Sequence[Any] | None) -> list[_Range]:
     prefix: list[ColumnElement[bool]] = []
     prefix_null = False
     last = len(columns) - 1
+    ids = _attr(TaskRow, columns[last])
     for j, column in enumerate(columns):
-        attr, value = _attr(TaskRow, column), after[j]
+        attr, is_null = _attr(TaskRow, column), after[j]
+        value = bindparam(f"a{j}", type_=attr.type)
         # with the id next and in the same direction, one row comparison covers
         # "greater here, or equal here and a greater id" in one index range
         pair = j == last - 1 and column.descending == columns[last].descending
-        if value is not None:
-            bound: Any = (value, after[last]) if pair else value
-            target: Any = row(attr, _attr(TaskRow, columns[last])) if pair else attr
+        if not is_null:
+            target: Any = row(attr, ids) if pair else attr
+            bound: Any = row(value, bindparam(f"a{last}", type_=ids.type)) if pair else value
             beyond = target < bound if column.descending else target > bound
             order = _order(TaskRow, columns[j:], first_not_null=True)
             ranges.append(_Range((*prefix, beyond), tuple(order), null_due=prefix_null))
@@ -339,8 +458,8 @@ def _ranges(key: _Key, after: Sequence[Any] | None) -> list[_Range]:
                 ranges.append(_Range((*prefix, attr.is_(None)), tuple(order), null_due=True))
             if pair:
                 break
-        prefix.append(attr.is_(None) if value is None else attr == value)
-        prefix_null = prefix_null or value is None
+        prefix.append(attr.is_(None) if is_null else attr == value)
+        prefix_null = prefix_null or is_null
     return ranges
 
 
