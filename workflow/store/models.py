@@ -139,6 +139,14 @@ class InstanceRow(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+# the inbox's sort orders (workflow.inbox), each ending in the id that makes it total
+_ORDERS = (
+    ("due", ("due_at", "id")),
+    ("created", ("created_at", "id")),
+    ("priority", ("priority", "due_at", "id")),
+)
+
+
 def _partial(name: str, *columns: Any, status: str = "open", person: str | None = None) -> Index:
     """An index over the tasks of one ``status`` only (and, for a per-person index,
     only rows that name a person), on SQLite and PostgreSQL alike."""
@@ -153,27 +161,20 @@ class TaskRow(Base):
     # The inbox (``workflow.inbox``) reads open tasks per queue or per person in one of
     # three orders, and completed tasks per person newest first. Each index below is
     # one of those orders, partial so it holds only the rows that view can show: the
-    # open ones are a tenth of the table or less, and unclaimed tasks have no
-    # assignee. Ending every key with ``id`` makes the order total, so keyset
+    # open ones are a tenth of the table or less, and most open tasks have no assignee
+    # and nearly all no delegate. Ending every key with ``id`` makes the order total, so keyset
     # pagination is an index range scan.
     __table_args__ = (
         Index(None, "instance_id", "status"),
-        _partial("ix_tasks_open_queue_due", "queue", "due_at", "id"),
-        _partial("ix_tasks_open_queue_created", "queue", "created_at", "id"),
-        _partial("ix_tasks_open_queue_priority", "queue", "priority", "due_at", "id"),
-        _partial("ix_tasks_open_assignee_due", "assignee", "due_at", "id", person="assignee"),
-        _partial(
-            "ix_tasks_open_assignee_created", "assignee", "created_at", "id", person="assignee"
+        *(
+            _partial(f"ix_tasks_open_queue_{order}", "queue", *columns)
+            for order, columns in _ORDERS
         ),
-        _partial(
-            "ix_tasks_open_assignee_priority",
-            "assignee",
-            "priority",
-            "due_at",
-            "id",
-            person="assignee",
+        *(
+            _partial(f"ix_tasks_open_{person}_{order}", person, *columns, person=person)
+            for person in ("assignee", "delegate")
+            for order, columns in _ORDERS
         ),
-        _partial("ix_tasks_open_delegate", "delegate", person="delegate"),
         _partial("ix_tasks_completed_by", "completed_by", "completed_at", "id", status="completed"),
     )
 

@@ -7,7 +7,8 @@ Create Date: 2026-12-02 10:00:00
 The inbox (``workflow.inbox``) reads each queue's or person's open tasks in index
 order and stops after a page, so every (view, sort) pair has an index whose key is
 that order followed by ``id``. The indexes are partial: open tasks are a small
-fraction of the table, and the per-person ones skip the unclaimed majority. The two
+fraction of the table, and the per-person ones (assignee, delegate) skip the many
+open tasks that name nobody. The two
 indexes they replace served only the old unpaginated inbox.
 """
 
@@ -22,26 +23,18 @@ branch_labels = None
 depends_on = None
 
 OPEN = "status = 'open'"
+ORDERS = [
+    ("due", ["due_at", "id"]),
+    ("created", ["created_at", "id"]),
+    ("priority", ["priority", "due_at", "id"]),
+]
 INDEXES: list[tuple[str, list[str], str]] = [
-    ("ix_tasks_open_queue_due", ["queue", "due_at", "id"], OPEN),
-    ("ix_tasks_open_queue_created", ["queue", "created_at", "id"], OPEN),
-    ("ix_tasks_open_queue_priority", ["queue", "priority", "due_at", "id"], OPEN),
-    (
-        "ix_tasks_open_assignee_due",
-        ["assignee", "due_at", "id"],
-        f"{OPEN} AND assignee IS NOT NULL",
+    *((f"ix_tasks_open_queue_{order}", ["queue", *columns], OPEN) for order, columns in ORDERS),
+    *(
+        (f"ix_tasks_open_{person}_{order}", [person, *columns], f"{OPEN} AND {person} IS NOT NULL")
+        for person in ("assignee", "delegate")
+        for order, columns in ORDERS
     ),
-    (
-        "ix_tasks_open_assignee_created",
-        ["assignee", "created_at", "id"],
-        f"{OPEN} AND assignee IS NOT NULL",
-    ),
-    (
-        "ix_tasks_open_assignee_priority",
-        ["assignee", "priority", "due_at", "id"],
-        f"{OPEN} AND assignee IS NOT NULL",
-    ),
-    ("ix_tasks_open_delegate", ["delegate"], f"{OPEN} AND delegate IS NOT NULL"),
     ("ix_tasks_completed_by", ["completed_by", "completed_at", "id"], "status = 'completed'"),
 ]
 
