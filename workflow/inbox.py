@@ -181,7 +181,7 @@ class _Shape:
     owners: int  # assignee branches: me and the people I stand in for (o0, o1, ...)
     filters: frozenset[str]  # workflow, state, queue, due_after, due_before, now
     fields: tuple[tuple[str, str], ...]  # (input field, JSON kind) compared to f0, f1...
-    after: tuple[bool, ...] | None  # the cursor: which sort-key values are null
+    after: tuple[str, ...] | None  # the cursor: each sort-key value's _Column.where
     outside_my_queues: bool  # overdue: my own tasks outside my queues (those inside
     # are already in a queue branch)
 
@@ -231,7 +231,9 @@ def _plan(
         owners=len(owners),
         filters=frozenset(filters),
         fields=fields,
-        after=None if after is None else tuple(value is None for value in after),
+        after=None
+        if after is None
+        else tuple(c.where(v) for c, v in zip(key.columns, after, strict=True)),
         outside_my_queues=outside,
     )
     return shape, params
@@ -253,7 +255,8 @@ def _statement(shape: _Shape) -> Select[TaskRow]:
     ranges = _ranges(key, shape.after, nulls_last_in_index=shape.dialect == "postgresql")
     if shape.view == "overdue" or {"due_after", "due_before"} & shape.filters:
         ranges = [r for r in ranges if not r.null_due]  # a due bound excludes "no due date"
-    limit = bindparam("limit", type_=Integer)
+    # inline, so a prepared statement's generic plan knows the page size (and is used)
+    limit = bindparam("limit", type_=Integer, literal_execute=True)
     if len(branches) * len(ranges) == 1:
         return _select(select(TaskRow), branches[0], ranges[0], filters, limit)
     # Branches read only the sort key and id (an index-only read when nothing is
@@ -362,6 +365,27 @@ class _Column:
     descending: bool = False
     nullable: bool = False
     kind: str = "time"  # time | int | id
+    # A value most rows share (priority 0). Its rows are read as a range of their
+    # own, in index order; otherwise a page reaching them would sort the whole group.
+    common: int | None = None
+
+    def where(self, value: Any) -> str:
+        """Where a cursor value lies: null, value, or ahead of / at / past common."""
+        if value is None:
+            return "null"
+        if self.common is None:
+            return "value"
+        if value == self.common:
+            return "common"
+        return "ahead" if (value > self.common) == self.descending else "past"
+
+    def ahead_of_common(self, attr: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+        common = literal_column(str(self.common), Integer)
+        return attr > common if self.descending else attr < common
+
+    def past_common(self, attr: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
+        common = literal_column(str(self.common), Integer)
+        return attr < common if self.descending else attr > common
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,7 +410,11 @@ _KEYS = {
     "due": _Key((_Column("due_at", nullable=True), _ID)),
     "created": _Key((_Column("created_at"), _ID)),
     "priority": _Key(
-        (_Column("priority", descending=True, kind="int"), _Column("due_at", nullable=True), _ID)
+        (
+            _Column("priority", descending=True, kind="int", common=0),
+            _Column("due_at", nullable=True),
+            _ID,
+        )
     ),
     "completed": _Key(
         (_Column("completed_at", descending=True), _Column("id", descending=True, kind="id"))
@@ -416,25 +444,27 @@ def _order(
     return order
 
 
-def _ranges(
-    key: _Key, after: tuple[bool, ...] | None, *, nulls_last_in_index: bool
-) -> list[_Range]:
+def _ranges(key: _Key, after: tuple[str, ...] | None, *, nulls_last_in_index: bool) -> list[_Range]:
     """The rows strictly after the cursor (or all rows) as disjoint ranges, each one
     contiguous stretch of an index keyed (branch column, *key columns*). ``after``
-    says which of the cursor's values are null; the values are parameters a0, a1...
+    says where each cursor value lies (``_Column.where``); the values are parameters
+    a0, a1...
 
     Nulls sort last, so after a value of a nullable column come greater values, then
     nulls; after a null come only nulls with a greater id."""
     columns = key.columns
+    first = columns[0]
+    attr = _attr(TaskRow, first)
     if after is None:
-        first = _attr(TaskRow, columns[0])
+        if first.common is not None:
+            return _around_common(first, attr, None, [], columns, False)
         # PostgreSQL's ascending indexes keep nulls last, as the order wants;
         # SQLite's keep them first, so it reads the nulls as a range of their own
-        if not columns[0].nullable or nulls_last_in_index:
+        if not first.nullable or nulls_last_in_index:
             return [_Range((), tuple(_order(TaskRow, columns)))]
         return [
-            _Range((first.is_not(None),), tuple(_order(TaskRow, columns, first_not_null=True))),
-            _Range((first.is_(None),), tuple(_order(TaskRow, columns[1:])), null_due=True),
+            _Range((attr.is_not(None),), tuple(_order(TaskRow, columns, first_not_null=True))),
+            _Range((attr.is_(None),), tuple(_order(TaskRow, columns[1:])), null_due=True),
         ]
     ranges: list[_Range] = []
     prefix: list[ColumnElement[bool]] = []
@@ -442,12 +472,14 @@ def _ranges(
     last = len(columns) - 1
     ids = _attr(TaskRow, columns[last])
     for j, column in enumerate(columns):
-        attr, is_null = _attr(TaskRow, column), after[j]
+        attr, where = _attr(TaskRow, column), after[j]
         value = bindparam(f"a{j}", type_=attr.type)
         # with the id next and in the same direction, one row comparison covers
         # "greater here, or equal here and a greater id" in one index range
         pair = j == last - 1 and column.descending == columns[last].descending
-        if not is_null:
+        if where == "ahead":
+            ranges += _around_common(column, attr, value, prefix, columns[j:], prefix_null)
+        elif where != "null":
             target: Any = row(attr, ids) if pair else attr
             bound: Any = row(value, bindparam(f"a{last}", type_=ids.type)) if pair else value
             beyond = target < bound if column.descending else target > bound
@@ -458,9 +490,32 @@ def _ranges(
                 ranges.append(_Range((*prefix, attr.is_(None)), tuple(order), null_due=True))
             if pair:
                 break
-        prefix.append(attr.is_(None) if is_null else attr == value)
-        prefix_null = prefix_null or is_null
+        prefix.append(attr.is_(None) if where == "null" else attr == value)
+        prefix_null = prefix_null or where == "null"
     return ranges
+
+
+def _around_common(
+    column: _Column,
+    attr: InstrumentedAttribute[Any],
+    value: BindParameter[Any] | None,
+    prefix: list[ColumnElement[bool]],
+    columns: Sequence[_Column],
+    prefix_null: bool,
+) -> list[_Range]:
+    """After ``value`` (or from the start) in a column with a common value: the rows
+    between it and the common value, then the common value's rows (one index range,
+    in the next columns' order), then the rest."""
+    full = tuple(_order(TaskRow, columns))
+    ahead = [column.ahead_of_common(attr)]
+    if value is not None:
+        ahead.append(attr < value if column.descending else attr > value)
+    common = attr == literal_column(str(column.common), Integer)
+    return [
+        _Range((*prefix, *ahead), full, null_due=prefix_null),
+        _Range((*prefix, common), tuple(_order(TaskRow, columns[1:])), null_due=prefix_null),
+        _Range((*prefix, column.past_common(attr)), full, null_due=prefix_null),
+    ]
 
 
 def _fingerprint(query: InboxQuery) -> list[Any]:
