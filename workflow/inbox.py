@@ -190,7 +190,7 @@ def _plan(
     session: Session, actor: Actor, query: InboxQuery, now: datetime
 ) -> tuple[_Shape, dict[str, Any]] | None:
     key = _KEYS[query.order]
-    after = _decode_cursor(query, key) if query.cursor else None
+    after = _decode_cursor(query, key) if query.cursor is not None else None
     params: dict[str, Any] = {"limit": query.limit + 1, "me": actor.id}
     queues: list[str] = []
     owners: list[str] = []
