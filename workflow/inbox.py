@@ -231,12 +231,14 @@ def _plan(
         owners=len(owners),
         filters=frozenset(filters),
         fields=fields,
-        after=None
-        if after is None
-        else tuple(c.where(v) for c, v in zip(key.columns, after, strict=True)),
+        after=None if after is None else _where(key, after),
         outside_my_queues=outside,
     )
     return shape, params
+
+
+def _where(key: _Key, after: Sequence[Any]) -> tuple[str, ...]:
+    return tuple(column.where(value) for column, value in zip(key.columns, after, strict=True))
 
 
 def _json_kind(value: Scalar) -> str:
@@ -393,9 +395,6 @@ class _Key:
     """A total order: its columns, the last one ``id``."""
 
     columns: tuple[_Column, ...]
-
-    def order(self, entity: Any) -> list[UnaryExpression[Any]]:
-        return _order(entity, self.columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -562,7 +561,7 @@ def _decode_cursor(query: InboxQuery, key: _Key) -> list[Any]:
         if not isinstance(values, list) or len(values) != len(key.columns):
             raise ValueError("wrong shape")
         typed = [_typed(column, value) for column, value in zip(key.columns, values, strict=True)]
-    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, binascii.Error) as error:
         raise InvalidDataError(
             "malformed cursor: pass next_cursor from the previous page unchanged"
         ) from error
