@@ -141,6 +141,24 @@ def test_fields__match_true_and_false(
     assert listed(engine, session, query, actor=FINANCE) == [task_of(urgent)]
 
 
+def test_fields__match_a_text_longer_than_the_index_keeps(
+    engine: Engine, session: Session, approval
+) -> None:
+    long = "Lot 7, " + "the old mill by the river, " * 12
+    case = approval(long)
+    approval(long + "annex")
+    assert listed(engine, session, InboxQuery("queues", fields={"address": long})) == [
+        task_of(case)
+    ]
+
+
+def test_fields__a_field_no_instance_has_matches_nothing(
+    engine: Engine, session: Session, approval
+) -> None:
+    approval()
+    assert listed(engine, session, InboxQuery("queues", fields={"parcel": "A-1"})) == []
+
+
 def test_sort_due__earliest_first_and_no_due_date_last(
     engine: Engine, session: Session, clock: FixedClock, approval, wait_case
 ) -> None:

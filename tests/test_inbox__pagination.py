@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import staff
+from workflow import inbox
 from workflow.actors import Actor
 from workflow.clock import FixedClock
 from workflow.engine import Engine
@@ -62,7 +64,7 @@ def walk(
 
 
 def _with(query: InboxQuery, cursor: str | None) -> InboxQuery:
-    return InboxQuery(query.view, sort=query.sort, limit=query.limit, cursor=cursor)
+    return dataclasses.replace(query, cursor=cursor)
 
 
 def expected(tasks: list[TaskView], sort: str) -> list[uuid.UUID]:
@@ -163,3 +165,22 @@ def test_cursor__pages_of_any_size_continue_the_same_walk(
     page: InboxPage = engine.inbox_page(session, actor=CLERK, query=InboxQuery("queues", limit=4))
     rest = walk(engine, session, _with(InboxQuery("queues", limit=9), page.next_cursor))
     assert [t.id for t in page.items] + rest == expected(tasks, "due")
+
+
+@pytest.mark.parametrize("few_instances", [inbox.FEW_INSTANCES, 1], ids=["from-instances", "walk"])
+@pytest.mark.parametrize("sort", ["due", "created", "priority"])
+def test_walk__a_field_filter_pages_through_every_match_once_in_order(
+    engine: Engine,
+    session: Session,
+    tasks: list[TaskView],
+    sort: str,
+    few_instances: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both plans for a field filter (start from the few matching instances, or walk
+    each branch and probe the field index) list the same pages."""
+    monkeypatch.setattr(inbox, "FEW_INSTANCES", few_instances)
+    query = InboxQuery("queues", sort=sort, limit=5, fields={"address": "1 A St"})
+    planned = inbox._plan(session, CLERK, query, engine.clock.now())
+    assert planned is not None and planned[0].by_instances == (few_instances > 24)
+    assert walk(engine, session, query) == expected(tasks, sort)

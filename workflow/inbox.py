@@ -16,8 +16,14 @@ million, so the query is shaped for the indexes (``TaskRow.__table_args__``):
   ``OR`` over the sort columns would defeat the index bounds. Tasks without a due
   date sort last, on both databases.
 
+* A business-data filter (``fields``) reads the input-field index
+  (``workflow.store.fields``). When a filtered value is rare, the page comes from one
+  pass over the matching instances' tasks; when it is common, each branch walks its
+  index and probes the field index. One capped count decides (``_few_instances``).
+
 Everything happens in one statement, plus at most one query for the people the actor
-substitutes for. The caller owns the session and its transaction.
+substitutes for and one count for a field filter. The caller owns the session and its
+transaction.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ import binascii
 import hashlib
 import json
 import math
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
@@ -41,10 +46,8 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     and_,
     bindparam,
-    cast,
     func,
     literal_column,
     or_,
@@ -52,14 +55,14 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import tuple_ as row
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import UnaryExpression
 
 from workflow.actors import Actor
 from workflow.errors import InvalidDataError
 from workflow.people import People
-from workflow.store.models import InstanceRow, TaskRow
+from workflow.store.fields import FIELD_NAME, field_value
+from workflow.store.models import InputFieldRow, TaskRow
 from workflow.store.repository import task_view
 from workflow.views import TaskView
 
@@ -70,7 +73,7 @@ SORTS = ("due", "created", "priority")
 MAX_LIMIT = 200
 MAX_FIELDS = 10
 MAX_CURSOR = 1_000
-_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
+FEW_INSTANCES = 1_000  # a field filter matching fewer starts from the instances
 
 Scalar = str | int | float | bool
 _Ts = TypeVarTuple("_Ts")
@@ -180,10 +183,11 @@ class _Shape:
     queues: int  # queue branches (q0, q1, ...)
     owners: int  # assignee branches: me and the people I stand in for (o0, o1, ...)
     filters: frozenset[str]  # workflow, state, queue, due_after, due_before, now
-    fields: tuple[tuple[str, str], ...]  # (input field, JSON kind) compared to f0, f1...
+    fields: tuple[str, ...]  # input fields, compared to f0, f1, ...
     after: tuple[str, ...] | None  # the cursor: each sort-key value's _Column.where
     outside_my_queues: bool  # overdue: my own tasks outside my queues (those inside
     # are already in a queue branch)
+    by_instances: bool = False  # a field filter matches few instances: start from them
 
 
 def _plan(
@@ -215,9 +219,9 @@ def _plan(
         filters["now"] = now
     params.update(filters)
     dialect = session.get_bind().dialect.name
-    fields = tuple((name, _json_kind(value)) for name, value in query.fields.items())
+    fields = tuple(query.fields)
     for i, value in enumerate(query.fields.values()):
-        params[f"f{i}"] = json.dumps(value) if dialect == "postgresql" else value
+        params[f"f{i}"] = field_value(value)
     if after is not None:
         params.update({f"a{j}": value for j, value in enumerate(after) if value is not None})
     outside = query.view == "overdue" and bool(actor.queues)
@@ -233,18 +237,45 @@ def _plan(
         fields=fields,
         after=None if after is None else _where(key, after),
         outside_my_queues=outside,
+        by_instances=bool(fields) and _few_instances(session, fields, params),
     )
     return shape, params
 
 
+def _few_instances(session: Session, fields: tuple[str, ...], params: dict[str, Any]) -> bool:
+    """Whether some filtered field matches fewer than ``FEW_INSTANCES`` instances.
+
+    Then the page is found by reading those instances' tasks once, which costs the
+    same whatever the table's size. Otherwise matches are common and each branch
+    walks its index in order, probing the field index, and stops after a page.
+    Neither plan suits the other case (reading every task of 100,000 instances, or
+    walking whole branches for 30 matches), and the planner cannot tell them apart
+    from statistics on a value column, so one cheap count decides."""
+    values = {**params, "few": FEW_INSTANCES}
+    counts: tuple[int, ...] = tuple(session.execute(_count_statement(fields), values).one())
+    return min(counts) < FEW_INSTANCES
+
+
+@lru_cache(maxsize=64)
+def _count_statement(fields: tuple[str, ...]) -> Select[Any]:
+    """Each field's matching instances, counted up to ``FEW_INSTANCES``."""
+    counts = []
+    for i, name in enumerate(fields):
+        matches = (
+            select(literal_column("1"))
+            .where(
+                InputFieldRow.name == literal_column(_quoted(name)),
+                InputFieldRow.value == bindparam(f"f{i}"),
+            )
+            .limit(bindparam("few", type_=Integer, literal_execute=True))
+            .subquery()
+        )
+        counts.append(select(func.count()).select_from(matches).scalar_subquery())
+    return select(*counts)
+
+
 def _where(key: _Key, after: Sequence[Any]) -> tuple[str, ...]:
     return tuple(column.where(value) for column, value in zip(key.columns, after, strict=True))
-
-
-def _json_kind(value: Scalar) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "text" if isinstance(value, str) else "number"
 
 
 @lru_cache(maxsize=512)
@@ -259,6 +290,11 @@ def _statement(shape: _Shape) -> Select[TaskRow]:
         ranges = [r for r in ranges if not r.null_due]  # a due bound excludes "no due date"
     # inline, so a prepared statement's generic plan knows the page size (and is used)
     limit = bindparam("limit", type_=Integer, literal_execute=True)
+    if shape.by_instances:  # one pass over the few matching instances' tasks
+        where = [or_(*branches), *filters]
+        if all(r.where for r in ranges):  # else one range is all rows: no condition
+            where.append(or_(*(and_(*r.where) for r in ranges)))
+        return select(TaskRow).where(*where).order_by(*_order(TaskRow, key.columns)).limit(limit)
     if len(branches) * len(ranges) == 1:
         return _select(select(TaskRow), branches[0], ranges[0], filters, limit)
     # Branches read only the sort key and id (an index-only read when nothing is
@@ -314,37 +350,33 @@ def _filters(shape: _Shape) -> list[ColumnElement[bool]]:
         where.append(TaskRow.due_at < bindparam("due_before"))
     if "now" in shape.filters:  # overdue
         where.append(TaskRow.due_at < bindparam("now"))
-    if shape.fields:
-        # A correlated sub-select, not a join: there is no index on business data, so
-        # the planner must not guess a selectivity and scan every instance to hash
-        # them; per task read in index order it looks up one instance by key, and the
-        # branch stops once it has a page.
-        matches = [
-            _field_equals(name, kind, f"f{i}", shape.dialect)
-            for i, (name, kind) in enumerate(shape.fields)
-        ]
-        where.append(
-            select(and_(*matches))
-            .where(InstanceRow.id == TaskRow.instance_id)
-            .correlate(TaskRow)
-            .scalar_subquery()
+    for i, name in enumerate(shape.fields):
+        matches = (
+            InputFieldRow.name == literal_column(_quoted(name)),
+            InputFieldRow.value == bindparam(f"f{i}"),
         )
+        if shape.by_instances:  # the few matching instances, read from the field index
+            where.append(TaskRow.instance_id.in_(select(InputFieldRow.instance_id).where(*matches)))
+        else:
+            # A correlated scalar sub-select, which the planner cannot turn into a join:
+            # one primary-key probe per task read in index order, and the branch stops
+            # at a page. As a semi-join the planner would hash every matching
+            # instance first (tens of thousands for a common value) in each branch.
+            probe = (
+                select(literal_column("1"))
+                .where(*matches, InputFieldRow.instance_id == TaskRow.instance_id)
+                .correlate(TaskRow)
+                .scalar_subquery()
+            )
+            where.append(probe.is_not(None))
     return where
 
 
-def _field_equals(name: str, kind: str, param: str, dialect: str) -> ColumnElement[bool]:
-    """``input.<name> == value`` with JSON semantics on both databases: the text "5"
-    is not the number 5, and 5 equals 5.0."""
-    if dialect == "postgresql":
-        value = cast(bindparam(param, type_=String), JSONB)
-        return cast(InstanceRow.input[name], JSONB) == value
-    path = f'$."{name}"'
-    json_type = func.json_type(InstanceRow.input, path)
-    if kind in ("true", "false"):
-        return json_type == kind
-    extracted = func.json_extract(InstanceRow.input, path)
-    kinds = ("text",) if kind == "text" else ("integer", "real")
-    return and_(json_type.in_(kinds), extracted == bindparam(param))
+def _quoted(name: str) -> str:
+    """A field name as an SQL literal (names are checked against ``FIELD_NAME``, so
+    there is no quote in them); literal so the planner sees it in a generic plan."""
+    assert FIELD_NAME.fullmatch(name)
+    return f"'{name}'"
 
 
 def _select(
@@ -600,7 +632,7 @@ def _checked_fields(fields: Mapping[str, Any]) -> dict[str, Scalar]:
         raise InvalidDataError(f"at most {MAX_FIELDS} fields can be filtered on")
     checked: dict[str, Scalar] = {}
     for name, value in fields.items():
-        if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+        if not isinstance(name, str) or not FIELD_NAME.fullmatch(name):
             raise InvalidDataError(
                 f"field name {name!r} is not valid: use letters, digits, '_' and '-' "
                 "(starting with a letter or '_'), at most 100 characters"

@@ -15,6 +15,7 @@ from workflow.compiler import compile_definition
 from workflow.engine.base import TASK_TIMERS, EngineBase, conflict_means, instance_facts
 from workflow.errors import ConflictError, ForbiddenError
 from workflow.runtime import Runtime, Step, TaskFacts
+from workflow.store.fields import insert_input_fields
 from workflow.store.models import DefinitionRow, InstanceRow
 from workflow.store.repository import Store, definition_info, task_view
 from workflow.views import DefinitionInfo, InstanceView
@@ -115,6 +116,7 @@ class Lifecycle(EngineBase):
         )
         store.add(instance)
         session.flush()  # the instance row must exist before its tasks and audit rows
+        insert_input_fields(session, instance.id, instance.input)
         events: list[dict[str, Any]] = [
             {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
         ]

@@ -42,6 +42,7 @@ __all__ = [
     "CommentRow",
     "DefinitionRow",
     "DepartmentRow",
+    "InputFieldRow",
     "InstanceRow",
     "JobRow",
     "MembershipRow",
@@ -137,6 +138,18 @@ class InstanceRow(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class InputFieldRow(Base):
+    """One scalar field of an instance's input, for the inbox's business-data filters
+    (``workflow.store.fields`` says how values are written). The primary key is the
+    lookup: field name and value to instances."""
+
+    __tablename__ = "instance_fields"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(210), primary_key=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"), primary_key=True)
 
 
 # the inbox's sort orders (workflow.inbox), each ending in the id that makes it total
