@@ -8,8 +8,14 @@ GIL does not flatter either side):
   its own transaction as the web app would; we report completed user tasks per second.
 * ceiling: each client runs bare SQLAlchemy Core transactions of one UPDATE + one
   INSERT per commit; we report commits per second.
+* floor: the same bare transactions, but with as many statements per commit as the
+  engine issues on average (counted in this run, one instance through the engine):
+  one UPDATE and the rest INSERTs. What the database and the driver alone cost for
+  the engine's round trips, with no engine work; reported, like the engine, as tasks
+  per second (5 commits per 4 tasks).
 
-Target (issue #2): engine >= 0.5 x ceiling on PostgreSQL at 4 clients.
+Target (issue #2): engine >= 0.5 x ceiling on PostgreSQL at 4 clients. The floor says
+how much of that any engine issuing these statements could reach on this machine.
 
     .venv/bin/python bench/engine.py [--seconds 10] [--db sqlite,postgresql]
 """
@@ -24,7 +30,17 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    text,
+    update,
+)
 
 from workflow.actors import Actor
 from workflow.engine import Engine
@@ -53,12 +69,29 @@ raw_log = Table(
 )
 
 
-def engine_client(url: str, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
-    db = Database(url, pool_size=2)
+TASKS_PER_INSTANCE = 4
+TRANSACTIONS_PER_INSTANCE = 5  # start, intake, two reviews, sign-off
+
+
+def engine_client(
+    url: str,
+    seconds: float,
+    out: mp.Queue,  # type: ignore[type-arg]
+    *,
+    db: Database | None = None,
+    instances: int | None = None,
+) -> None:
+    """Run whole instances for ``seconds`` (or exactly ``instances`` of them)."""
+    own = db is None
+    db = db or Database(url, pool_size=2)
     engine = Engine()
     tasks = 0
     deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    while (
+        time.perf_counter() < deadline
+        if instances is None
+        else tasks < TASKS_PER_INSTANCE * instances
+    ):
         with db.transaction() as s:
             view = engine.start(
                 s, workflow="bench-approval", input={"applicant": "A", "address": "B"}, actor=STAFF
@@ -70,9 +103,10 @@ def engine_client(url: str, seconds: float, out: mp.Queue) -> None:  # type: ign
                 view = engine.act(s, task_id=task.id, action="approve", actor=STAFF)
         with db.transaction() as s:
             engine.act(s, task_id=view.open_tasks()[0].id, action="sign", actor=SIGNER)
-        tasks += 4
+        tasks += TASKS_PER_INSTANCE
     out.put(tasks)
-    db.dispose()
+    if own:
+        db.dispose()
 
 
 def raw_client(url: str, seconds: float, row: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
@@ -89,6 +123,40 @@ def raw_client(url: str, seconds: float, row: int, out: mp.Queue) -> None:  # ty
             commits += 1
     out.put(commits)
     db.dispose()
+
+
+def floor_client(url: str, seconds: float, row: int, statements: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    db = Database(url, pool_size=2)
+    commits = 0
+    deadline = time.perf_counter() + seconds
+    with db.engine.connect() as conn:
+        while time.perf_counter() < deadline:
+            with conn.begin():
+                conn.execute(
+                    update(raw_counter).where(raw_counter.c.id == row).values(n=raw_counter.c.n + 1)
+                )
+                for _ in range(statements - 1):
+                    conn.execute(raw_log.insert().values(note="x"))
+            commits += 1
+    out.put(commits)
+    db.dispose()
+
+
+def statements_per_commit(url: str) -> float:
+    """The engine's statements per transaction (BEGIN and COMMIT not counted), over
+    one instance of the approval."""
+    db = Database(url, pool_size=2)
+    counted = [0]
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            counted[0] += 1
+
+    out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    engine_client(url, 0.0, out, db=db, instances=1)
+    db.dispose()
+    return counted[0] / TRANSACTIONS_PER_INSTANCE
 
 
 def run(target, clients: int, args_for) -> float:  # type: ignore[no-untyped-def]
@@ -122,12 +190,19 @@ def prepare(url: str) -> None:
 
 def bench(name: str, url: str, seconds: float) -> None:
     prepare(url)
+    per_commit = statements_per_commit(url)
+    statements = round(per_commit)
+    print(f"{name:10} the engine issues {per_commit:.1f} statements per transaction", flush=True)
     for clients in (1, 4):
         tasks = run(engine_client, clients, lambda i: (url, seconds))
         commits = run(raw_client, clients, lambda i: (url, seconds, i))
+        floor = run(floor_client, clients, lambda i: (url, seconds, i, statements))
+        floor_tasks = floor * TASKS_PER_INSTANCE / TRANSACTIONS_PER_INSTANCE
         print(
-            f"{name:10} clients={clients}  engine {tasks:8.1f} tasks/s   "
-            f"ceiling {commits:8.1f} commits/s   ratio {tasks / commits:5.2f}",
+            f"{name:10} clients={clients}  engine {tasks:7.1f} tasks/s   "
+            f"ceiling {commits:7.1f} commits/s   ratio {tasks / commits:4.2f}   "
+            f"floor ({statements} statements) {floor_tasks:7.1f} tasks/s, "
+            f"ratio {floor_tasks / commits:4.2f}",
             flush=True,
         )
 
