@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -28,6 +29,7 @@ from workflow.store.repository import Store
 __all__ = [
     "TASK_TIMERS",
     "EngineBase",
+    "Staged",
     "conflict_means",
     "conflicts",
     "instance_facts",
@@ -36,6 +38,16 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 TASK_TIMERS = ("task.due", "task.remind", "task.escalate")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """The rows a step adds, decided before any statement is issued (``_stage``)."""
+
+    tasks: list[dict[str, Any]]
+    jobs: list[dict[str, Any]]
+    audit: dict[str, Any]
+    events: list[dict[str, Any]]  # about the new tasks and the instance itself
 
 
 class EngineBase:
@@ -136,21 +148,24 @@ class EngineBase:
         if instance.status != "running":
             raise ConflictError(f"the instance is {instance.status}", instance=str(instance.id))
 
-    def _apply(
+    def _stage(
         self,
         store: Store,
         instance: InstanceRow,
         step: Step,
         now: datetime,
-        events: list[dict[str, Any]],
-    ) -> None:
-        for state in step.cancel_open_tasks_of:
-            for task_id in store.cancel_open_tasks(instance.id, state, now):
-                events.append({"type": "task.cancelled", "task_id": str(task_id)})
-        if step.moved and step.state_before and self._waits(store, instance, step.state_before):
-            store.cancel_jobs(instance.id, ("wait.timeout",), now)
-        if step.sla_cancel:
-            store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind"), now)
+        *,
+        actor: Actor,
+        action: str,
+        task_id: uuid.UUID | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Staged:
+        """Decide everything a step writes, before writing any of it.
+
+        Every attribute of the instance the step changes is assigned here, the audit
+        chain's new head included (the hash needs nothing from the database), so the
+        one flush at the start of ``_write`` updates (or inserts) the instance row
+        once. Nothing here issues a statement."""
         instance.sla_due_at = step.sla_due_at
         instance.sla_paused_at = step.sla_paused_at
         instance.state = step.state_after
@@ -158,13 +173,19 @@ class EngineBase:
         instance.outcomes = step.outcomes
         instance.last_form = step.last_form
         instance.updated_at = now
+        if step.finished:
+            instance.status = "completed"
+            instance.completed_at = now
+        instance_id = instance.id
+        workflow = instance.workflow_key
         tasks: list[dict[str, Any]] = []
         jobs: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for new in step.open_tasks:
             task: dict[str, Any] = {
                 "id": uuid.uuid4(),
-                "instance_id": instance.id,
-                "workflow_key": instance.workflow_key,
+                "instance_id": instance_id,
+                "workflow_key": workflow,
                 "state": new.state,
                 "branch": new.branch,
                 "title": new.title,
@@ -178,7 +199,7 @@ class EngineBase:
             }
             tasks.append(task)
             jobs.extend(
-                job_row(timer.kind, timer.due_at, now, instance.id, task["id"], dict(timer.payload))
+                job_row(timer.kind, timer.due_at, now, instance_id, task["id"], dict(timer.payload))
                 for timer in new.timers
             )
             events.append({"type": "task.created", "task": new_task_event(task)})
@@ -187,22 +208,18 @@ class EngineBase:
                 timer.kind,
                 timer.due_at,
                 now,
-                instance.id,
+                instance_id,
                 None,
                 {"state": timer.state, **timer.payload},
             )
             for timer in step.timers
         )
-        store.insert_tasks(tasks)
-        store.insert_jobs(jobs)
         if step.finished:
-            instance.status = "completed"
-            instance.completed_at = now
             events.append(
                 {
                     "type": "instance.completed",
-                    "instance_id": str(instance.id),
-                    "workflow": instance.workflow_key,
+                    "instance_id": str(instance_id),
+                    "workflow": workflow,
                     "state": instance.state,
                 }
             )
@@ -210,13 +227,46 @@ class EngineBase:
             events.append(
                 {
                     "type": name,
-                    "instance_id": str(instance.id),
-                    "workflow": instance.workflow_key,
+                    "instance_id": str(instance_id),
+                    "workflow": workflow,
                     "business_key": instance.business_key,
                     "state": instance.state,
                     "data": instance.data,
                 }
             )
+        audit = self._audit_row(
+            store, instance, actor, action, step, now, task_id=task_id, details=details
+        )
+        return Staged(tasks=tasks, jobs=jobs, audit=audit, events=events)
+
+    def _write(
+        self,
+        store: Store,
+        instance: InstanceRow,
+        step: Step,
+        staged: Staged,
+        now: datetime,
+        events: list[dict[str, Any]],
+    ) -> None:
+        """Write a staged step. ``events`` are the caller's own (they come first in the
+        outbox row); the cancellations' and the staged ones follow, in that order.
+
+        The flush first writes the ORM rows the command changed (the instance, and
+        the task acted on) — the instance before its new tasks, whose foreign key
+        needs it. The rest are Core statements that find nothing left to flush."""
+        store.session.flush()
+        for state in step.cancel_open_tasks_of:
+            for task_id in store.cancel_open_tasks(instance.id, state, now):
+                events.append({"type": "task.cancelled", "task_id": str(task_id)})
+        if step.moved and step.state_before and self._waits(store, instance, step.state_before):
+            store.cancel_jobs(instance.id, ("wait.timeout",), now)
+        if step.sla_cancel:
+            store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind"), now)
+        store.insert_tasks(staged.tasks)
+        store.insert_jobs(staged.jobs)
+        store.insert_audit(staged.audit)
+        events.extend(staged.events)
+        store.add_outbox(instance.id, events, now)
 
     def _record(
         self,
@@ -250,10 +300,29 @@ class EngineBase:
         task_id: uuid.UUID | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        store.insert_audit(
+            self._audit_row(
+                store, instance, actor, action, step, now, task_id=task_id, details=details
+            )
+        )
+
+    def _audit_row(
+        self,
+        store: Store,
+        instance: InstanceRow,
+        actor: Actor,
+        action: str,
+        step: Step,
+        now: datetime,
+        *,
+        task_id: uuid.UUID | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The instance's next audit row; advances the chain's head on the instance."""
         body = dict(details or {})
         if step.entered:
             body["entered"] = list(step.entered)
-        store.audit_instance(
+        return store.chain_instance(
             instance,
             AuditRecord(
                 stream=f"instance:{instance.id}",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from workflow.audit import AuditRecord, record_hash
@@ -22,6 +22,7 @@ from workflow.errors import NotFoundError
 from workflow.store.models import (
     AuditRow,
     AuditStreamRow,
+    Base,
     DefinitionRow,
     InstanceRow,
     JobRow,
@@ -30,7 +31,44 @@ from workflow.store.models import (
 )
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
-__all__ = ["Store", "definition_info", "task_view"]
+__all__ = ["Store", "definition_info", "new_task_views", "task_view"]
+
+# Hot-path statements, built once: Core inserts against the tables (the column types
+# still convert UUIDs, JSON and UTC datetimes) skip the ORM's bulk-insert machinery,
+# and a statement object reused keeps its compiled form in the cache.
+_TASKS = Base.metadata.tables[TaskRow.__tablename__]
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_JOBS = insert(Base.metadata.tables[JobRow.__tablename__])
+_INSERT_AUDIT = insert(Base.metadata.tables[AuditRow.__tablename__])
+_INSERT_OUTBOX = insert(Base.metadata.tables[OutboxRow.__tablename__])
+_TASK_VIEW_COLUMNS = tuple(
+    _TASKS.c[name]
+    for name in (
+        "id",
+        "instance_id",
+        "workflow_key",
+        "state",
+        "branch",
+        "title",
+        "queue",
+        "actions",
+        "status",
+        "priority",
+        "assignee",
+        "due_at",
+        "created_at",
+        "completed_at",
+        "completed_by",
+        "on_behalf_of",
+        "outcome",
+        "version",
+    )
+)
+_SELECT_TASK_VIEWS = (
+    select(*_TASK_VIEW_COLUMNS)
+    .where(_TASKS.c.instance_id == bindparam("instance_id"))
+    .order_by(_TASKS.c.created_at, _TASKS.c.id)
+)
 
 
 class Store:
@@ -117,14 +155,10 @@ class Store:
         return self.session.scalars(query.order_by(TaskRow.created_at, TaskRow.id)).all()
 
     def task_views(self, instance_id: uuid.UUID) -> tuple[TaskView, ...]:
-        """An instance's tasks as views, read as plain rows (no ORM objects to build)."""
-        table = TaskRow.__table__
-        rows = self.session.execute(
-            select(table)
-            .where(table.c.instance_id == instance_id)
-            .order_by(table.c.created_at, table.c.id)
-        ).mappings()
-        return tuple(_task_view(row.__getitem__) for row in rows)
+        """An instance's tasks as views, read as plain tuples of just the view's
+        columns (no ORM objects, no mappings to build)."""
+        rows = self.session.execute(_SELECT_TASK_VIEWS, {"instance_id": instance_id})
+        return tuple(task_view(row) for row in rows)
 
     def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
         """Everyone who completed a task in ``states`` of this instance, including the
@@ -177,13 +211,13 @@ class Store:
         self.session.execute(query.values(status="cancelled", finished_at=now))
 
     def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
-        """New tasks as one multi-row INSERT (no per-object unit-of-work cost)."""
+        """New tasks in one Core INSERT (no per-object unit-of-work cost)."""
         if rows:
-            self.session.execute(insert(TaskRow), rows)
+            self.session.execute(_INSERT_TASKS, rows)
 
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(insert(JobRow), rows)
+            self.session.execute(_INSERT_JOBS, rows)
 
     def add(self, *rows: Any) -> None:
         self.session.add_all(rows)
@@ -216,29 +250,32 @@ class Store:
     ) -> None:
         if events:
             self.session.execute(
-                insert(OutboxRow),
-                [
-                    {
-                        "created_at": now,
-                        "instance_id": instance_id,
-                        "events": events,
-                        "published_at": None,
-                    }
-                ],
+                _INSERT_OUTBOX,
+                {
+                    "created_at": now,
+                    "instance_id": instance_id,
+                    "events": events,
+                    "published_at": None,
+                },
             )
 
     # -- audit --------------------------------------------------------------------------
 
-    def audit_instance(self, instance: InstanceRow, record: AuditRecord) -> None:
-        """Append to the instance's chain; the instance row (locked or version-checked)
-        serialises appenders, so the chain never forks."""
+    def chain_instance(self, instance: InstanceRow, record: AuditRecord) -> dict[str, Any]:
+        """Link ``record`` into the instance's chain: advance the head on the instance
+        and return the audit row to insert (``insert_audit``) in this transaction.
+
+        Nothing is written here, so the caller can set every instance attribute
+        first and have the instance row updated once. The instance row (locked or
+        version-checked) serialises appenders, so the chain never forks."""
         prev = instance.audit_head
         digest = record_hash(record, prev)
-        # set the head first: the insert autoflushes the instance, and it must do so
-        # once, with the head included (not once before and once after)
         instance.audit_seq = record.seq
         instance.audit_head = digest
-        self.session.execute(insert(AuditRow), [_audit_values(record, prev, digest)])
+        return _audit_values(record, prev, digest)
+
+    def insert_audit(self, row: dict[str, Any]) -> None:
+        self.session.execute(_INSERT_AUDIT, row)
 
     def audit_stream(self, stream: str, make: Callable[[int], AuditRecord]) -> None:
         """Append to a stream that has no instance; ``make(seq)`` builds the record."""
@@ -247,7 +284,7 @@ class Store:
         prev = head.head if head else None
         record = make(seq)
         digest = record_hash(record, prev)
-        self.session.execute(insert(AuditRow), [_audit_values(record, prev, digest)])
+        self.insert_audit(_audit_values(record, prev, digest))
         if head is None:
             self.session.add(AuditStreamRow(stream=stream, seq=seq, head=digest))
         else:
@@ -278,8 +315,15 @@ class Store:
     # -- views ----------------------------------------------------------------------------
 
     def instance_view(
-        self, instance: InstanceRow, *, version: int | None = None, history: bool = True
+        self,
+        instance: InstanceRow,
+        *,
+        version: int | None = None,
+        history: bool = True,
+        tasks: tuple[TaskView, ...] | None = None,
     ) -> InstanceView:
+        """The instance as callers see it; ``tasks``, when the caller already knows
+        all of them (a just-started instance), saves reading them back."""
         if version is None:
             version = self.definition(instance.definition_id).version
         return InstanceView(
@@ -294,7 +338,7 @@ class Store:
             created_at=instance.created_at,
             completed_at=instance.completed_at,
             version=instance.version,
-            tasks=self.task_views(instance.id),
+            tasks=self.task_views(instance.id) if tasks is None else tasks,
             history=tuple(self.history(instance.id)) if history else (),
         )
 
@@ -312,31 +356,62 @@ def definition_info(row: DefinitionRow, *, created: bool = False) -> DefinitionI
     )
 
 
-def task_view(row: TaskRow) -> TaskView:
-    return _task_view(lambda column: getattr(row, column))
+def new_task_views(rows: Iterable[dict[str, Any]]) -> tuple[TaskView, ...]:
+    """Views of tasks just inserted (``Store.insert_tasks`` rows), equal to what
+    reading them back would give: in the same order, with times in UTC (the
+    column stores UTC) and the columns the insert left out at their defaults."""
+    views = [
+        TaskView(
+            id=row["id"],
+            instance_id=row["instance_id"],
+            workflow=row["workflow_key"],
+            state=row["state"],
+            branch=row["branch"],
+            title=row["title"],
+            queue=row["queue"],
+            actions=tuple(row["actions"]),
+            status=row["status"],
+            priority=row["priority"],
+            assignee=None,
+            due_at=_utc(row["due_at"]),
+            created_at=row["created_at"].astimezone(UTC),
+            completed_at=None,
+            completed_by=None,
+            on_behalf_of=None,
+            outcome=None,
+            version=row["version"],
+        )
+        for row in rows
+    ]
+    views.sort(key=lambda view: (view.created_at, view.id))
+    return tuple(views)
 
 
-def _task_view(get: Callable[[str], Any]) -> TaskView:
-    """A TaskView from an ORM row or a plain result row (``get`` reads one column)."""
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def task_view(row: TaskRow | Row[Any]) -> TaskView:
+    """A TaskView from an ORM row or a Core row of (at least) the view's columns."""
     return TaskView(
-        id=get("id"),
-        instance_id=get("instance_id"),
-        workflow=get("workflow_key"),
-        state=get("state"),
-        branch=get("branch"),
-        title=get("title"),
-        queue=get("queue"),
-        actions=tuple(get("actions")),
-        status=get("status"),
-        priority=get("priority"),
-        assignee=get("assignee"),
-        due_at=get("due_at"),
-        created_at=get("created_at"),
-        completed_at=get("completed_at"),
-        completed_by=get("completed_by"),
-        on_behalf_of=get("on_behalf_of"),
-        outcome=get("outcome"),
-        version=get("version"),
+        id=row.id,
+        instance_id=row.instance_id,
+        workflow=row.workflow_key,
+        state=row.state,
+        branch=row.branch,
+        title=row.title,
+        queue=row.queue,
+        actions=tuple(row.actions),
+        status=row.status,
+        priority=row.priority,
+        assignee=row.assignee,
+        due_at=row.due_at,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+        on_behalf_of=row.on_behalf_of,
+        outcome=row.outcome,
+        version=row.version,
     )
 
 
