@@ -33,9 +33,10 @@ from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = ["Store", "definition_info", "new_task_views", "task_view"]
 
-# Hot-path statements, built once: Core inserts against the tables (the column types
-# still convert UUIDs, JSON and UTC datetimes) skip the ORM's bulk-insert machinery,
-# and a statement object reused keeps its compiled form in the cache.
+# Hot-path statements, built once (building one costs more than running its cached
+# compiled form), with bind parameters for the values. The inserts are Core inserts
+# against the tables: the column types still convert UUIDs, JSON and UTC datetimes,
+# without the ORM's bulk-insert machinery.
 _TASKS = Base.metadata.tables[TaskRow.__tablename__]
 _INSERT_TASKS = insert(_TASKS)
 _INSERT_JOBS = insert(Base.metadata.tables[JobRow.__tablename__])
@@ -64,6 +65,39 @@ _TASK_VIEW_COLUMNS = tuple(
         "version",
     )
 )
+_LATEST_DEFINITION = (
+    select(DefinitionRow)
+    .where(DefinitionRow.key == bindparam("key"))
+    .order_by(DefinitionRow.version.desc())
+    .limit(1)
+)
+_DEFINITION_VERSION = select(DefinitionRow).where(
+    DefinitionRow.key == bindparam("key"), DefinitionRow.version == bindparam("version")
+)
+_INSTANCE = select(InstanceRow).where(InstanceRow.id == bindparam("instance_id"))
+_INSTANCE_FOR_UPDATE = _INSTANCE.with_for_update()
+_TASK_FOR_UPDATE = (
+    select(TaskRow, InstanceRow)
+    .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
+    .where(TaskRow.id == bindparam("task_id"))
+    .with_for_update(of=InstanceRow)
+    .execution_options(populate_existing=True)
+)
+_COMPLETERS = select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
+    TaskRow.instance_id == bindparam("instance_id"),
+    TaskRow.state.in_(bindparam("states", expanding=True)),
+    TaskRow.status == "completed",
+)
+_CANCEL_JOBS = (
+    update(JobRow)
+    .where(
+        JobRow.instance_id == bindparam("of_instance"),
+        JobRow.kind.in_(bindparam("kinds", expanding=True)),
+        JobRow.status == "pending",
+    )
+    .values(status="cancelled", finished_at=bindparam("now"))
+)  # (an UPDATE's parameters may not be named like its columns)
+_CANCEL_TASK_JOBS = _CANCEL_JOBS.where(JobRow.task_id == bindparam("of_task"))
 _SELECT_TASK_VIEWS = (
     select(*_TASK_VIEW_COLUMNS)
     .where(_TASKS.c.instance_id == bindparam("instance_id"))
@@ -91,10 +125,11 @@ class Store:
         ).one_or_none()
 
     def latest_definition(self, key: str, version: int | None = None) -> DefinitionRow:
-        query = select(DefinitionRow).where(DefinitionRow.key == key)
-        if version is not None:
-            query = query.where(DefinitionRow.version == version)
-        row = self.session.scalars(query.order_by(DefinitionRow.version.desc()).limit(1)).first()
+        if version is None:
+            row = self.session.scalars(_LATEST_DEFINITION, {"key": key}).first()
+        else:
+            params = {"key": key, "version": version}
+            row = self.session.scalars(_DEFINITION_VERSION, params).first()
         if row is None:
             what = f"version {version} of workflow '{key}'" if version else f"workflow '{key}'"
             raise NotFoundError(f"no {what} is registered", workflow=key)
@@ -114,10 +149,8 @@ class Store:
     # -- instances and tasks ------------------------------------------------------------
 
     def instance(self, instance_id: uuid.UUID, *, lock: bool = False) -> InstanceRow:
-        query = select(InstanceRow).where(InstanceRow.id == instance_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.session.scalars(query).one_or_none()
+        query = _INSTANCE_FOR_UPDATE if lock else _INSTANCE
+        row = self.session.scalars(query, {"instance_id": instance_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"no instance {instance_id}", instance=str(instance_id))
         return row
@@ -137,13 +170,7 @@ class Store:
         for the lock gets the instance's latest row; a task row it read before the
         wait may be stale, and then its versioned UPDATE matches nothing and the
         engine reports a conflict — the same outcome as a fresh read."""
-        row = self.session.execute(
-            select(TaskRow, InstanceRow)
-            .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
-            .where(TaskRow.id == task_id)
-            .with_for_update(of=InstanceRow)
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        row = self.session.execute(_TASK_FOR_UPDATE, {"task_id": task_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"no task {task_id}", task=str(task_id))
         return row[0], row[1]
@@ -164,11 +191,7 @@ class Store:
         """Everyone who completed a task in ``states`` of this instance, including the
         people a delegate acted for: the input of the four-eyes rule."""
         rows = self.session.execute(
-            select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
-                TaskRow.instance_id == instance_id,
-                TaskRow.state.in_(list(states)),
-                TaskRow.status == "completed",
-            )
+            _COMPLETERS, {"instance_id": instance_id, "states": list(states)}
         ).all()
         return {who for pair in rows for who in pair if who}
 
@@ -203,12 +226,11 @@ class Store:
         task_id: uuid.UUID | None = None,
     ) -> None:
         """Cancel pending timers that can no longer apply (of one task, if given)."""
-        query = update(JobRow).where(
-            JobRow.instance_id == instance_id, JobRow.kind.in_(kinds), JobRow.status == "pending"
-        )
-        if task_id is not None:
-            query = query.where(JobRow.task_id == task_id)
-        self.session.execute(query.values(status="cancelled", finished_at=now))
+        params = {"of_instance": instance_id, "kinds": list(kinds), "now": now}
+        if task_id is None:
+            self.session.execute(_CANCEL_JOBS, params)
+        else:
+            self.session.execute(_CANCEL_TASK_JOBS, {**params, "of_task": task_id})
 
     def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
         """New tasks in one Core INSERT (no per-object unit-of-work cost)."""
