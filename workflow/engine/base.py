@@ -24,7 +24,7 @@ from workflow.errors import ConflictError, ForbiddenError
 from workflow.people import People
 from workflow.runtime import InstanceFacts, Runtime, Step
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
-from workflow.store.repository import Store
+from workflow.store.repository import Store, audit_row
 
 __all__ = [
     "TASK_TIMERS",
@@ -42,8 +42,9 @@ TASK_TIMERS = ("task.due", "task.remind", "task.escalate")
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """The rows a step adds, decided before any statement is issued (``_stage``)."""
+    """What a step writes, decided before any statement is issued (``_stage``)."""
 
+    changes: dict[str, Any]  # the instance's new column values
     tasks: list[dict[str, Any]]
     jobs: list[dict[str, Any]]
     audit: dict[str, Any]
@@ -150,7 +151,6 @@ class EngineBase:
 
     def _stage(
         self,
-        store: Store,
         instance: InstanceRow,
         step: Step,
         now: datetime,
@@ -162,20 +162,22 @@ class EngineBase:
     ) -> Staged:
         """Decide everything a step writes, before writing any of it.
 
-        Every attribute of the instance the step changes is assigned here, the audit
-        chain's new head included (the hash needs nothing from the database), so the
-        one flush at the start of ``_write`` updates (or inserts) the instance row
-        once. Nothing here issues a statement."""
-        instance.sla_due_at = step.sla_due_at
-        instance.sla_paused_at = step.sla_paused_at
-        instance.state = step.state_after
-        instance.data = step.data
-        instance.outcomes = step.outcomes
-        instance.last_form = step.last_form
-        instance.updated_at = now
+        Every column of the instance the step changes is collected here, the audit
+        chain's new head included (the hash needs nothing from the database), so
+        ``_write`` stores the instance row with one statement. Nothing here issues a
+        statement or changes the instance object."""
+        changes: dict[str, Any] = {
+            "sla_due_at": step.sla_due_at,
+            "sla_paused_at": step.sla_paused_at,
+            "state": step.state_after,
+            "data": step.data,
+            "outcomes": step.outcomes,
+            "last_form": step.last_form,
+            "updated_at": now,
+        }
         if step.finished:
-            instance.status = "completed"
-            instance.completed_at = now
+            changes["status"] = "completed"
+            changes["completed_at"] = now
         instance_id = instance.id
         workflow = instance.workflow_key
         tasks: list[dict[str, Any]] = []
@@ -220,7 +222,7 @@ class EngineBase:
                     "type": "instance.completed",
                     "instance_id": str(instance_id),
                     "workflow": workflow,
-                    "state": instance.state,
+                    "state": step.state_after,
                 }
             )
         for name in step.emits:
@@ -230,14 +232,16 @@ class EngineBase:
                     "instance_id": str(instance_id),
                     "workflow": workflow,
                     "business_key": instance.business_key,
-                    "state": instance.state,
-                    "data": instance.data,
+                    "state": step.state_after,
+                    "data": step.data,
                 }
             )
         audit = self._audit_row(
-            store, instance, actor, action, step, now, task_id=task_id, details=details
+            instance, actor, action, step, now, task_id=task_id, details=details
         )
-        return Staged(tasks=tasks, jobs=jobs, audit=audit, events=events)
+        changes["audit_seq"] = audit["seq"]
+        changes["audit_head"] = audit["hash"]
+        return Staged(changes=changes, tasks=tasks, jobs=jobs, audit=audit, events=events)
 
     def _write(
         self,
@@ -251,10 +255,10 @@ class EngineBase:
         """Write a staged step. ``events`` are the caller's own (they come first in the
         outbox row); the cancellations' and the staged ones follow, in that order.
 
-        The flush first writes the ORM rows the command changed (the instance, and
-        the task acted on) — the instance before its new tasks, whose foreign key
-        needs it. The rest are Core statements that find nothing left to flush."""
-        store.session.flush()
+        The instance goes first: one versioned UPDATE, or for a new instance its
+        INSERT, which its new tasks' foreign key needs. Every statement after it is a
+        plain Core statement, and the session has nothing left to flush."""
+        store.save(instance, staged.changes)
         for state in step.cancel_open_tasks_of:
             for task_id in store.cancel_open_tasks(instance.id, state, now):
                 events.append({"type": "task.cancelled", "task_id": str(task_id)})
@@ -300,15 +304,14 @@ class EngineBase:
         task_id: uuid.UUID | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        store.insert_audit(
-            self._audit_row(
-                store, instance, actor, action, step, now, task_id=task_id, details=details
-            )
-        )
+        """Audit a change made to the instance object itself (the ORM writes it)."""
+        row = self._audit_row(instance, actor, action, step, now, task_id=task_id, details=details)
+        instance.audit_seq = row["seq"]
+        instance.audit_head = row["hash"]
+        store.insert_audit(row)
 
     def _audit_row(
         self,
-        store: Store,
         instance: InstanceRow,
         actor: Actor,
         action: str,
@@ -318,12 +321,13 @@ class EngineBase:
         task_id: uuid.UUID | None = None,
         details: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """The instance's next audit row; advances the chain's head on the instance."""
+        """The instance's next audit row, linked to the chain's current head. The
+        instance row (locked or version-checked) serialises appenders, so the chain
+        never forks; the caller stores the new head (``seq``, ``hash``) on it."""
         body = dict(details or {})
         if step.entered:
             body["entered"] = list(step.entered)
-        return store.chain_instance(
-            instance,
+        return audit_row(
             AuditRecord(
                 stream=f"instance:{instance.id}",
                 seq=instance.audit_seq + 1,
@@ -338,6 +342,7 @@ class EngineBase:
                 state_after=step.state_after,
                 details=body,
             ),
+            instance.audit_head,
         )
 
 

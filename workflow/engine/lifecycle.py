@@ -5,6 +5,7 @@ transaction; a refusal raises before anything is written."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -111,7 +112,6 @@ class Lifecycle(EngineBase):
         # the step's state, data and first audit head are set before the row is added,
         # so it is inserted complete and never updated within this call
         staged = self._stage(
-            store,
             instance,
             step,
             now,
@@ -184,17 +184,26 @@ class Lifecycle(EngineBase):
             data,
             now,
         )
-        # the task's and the instance's changes all come before the first statement,
-        # so each row is updated once
-        task.status = "completed"
-        task.outcome = action
-        task.completed_at = now
-        task.completed_by = actor.id
-        task.on_behalf_of = actor.on_behalf_of
+        # the task's and the instance's changes are all decided before the first
+        # statement, so each row is updated once
+        completion: dict[str, Any] = {
+            "status": "completed",
+            "outcome": action,
+            "completed_at": now,
+            "completed_by": actor.id,
+            "on_behalf_of": actor.on_behalf_of,
+        }
         if task.assignee is None:
-            task.assignee = actor.on_behalf_of or actor.id
+            completion["assignee"] = actor.on_behalf_of or actor.id
+        timers = bool(task_spec.due or task_spec.remind or task_spec.escalate)
+        # the event's version is what it has always said: the task's version before
+        # this command, or one more for a task with timers (cancelling them used to
+        # flush the task before the event was built)
+        completed = replace(
+            task_view(task), **completion, version=task.version + 1 if timers else task.version
+        )
+        events: list[dict[str, Any]] = [{"type": "task.completed", "task": completed.as_json()}]
         staged = self._stage(
-            store,
             instance,
             step,
             now,
@@ -203,11 +212,9 @@ class Lifecycle(EngineBase):
             task_id=task.id,
             details={"action": action, "branch": task.branch, "form": step.last_form},
         )
-        if task_spec.due or task_spec.remind or task_spec.escalate:
+        store.save(task, completion)
+        if timers:
             store.cancel_jobs(instance.id, TASK_TIMERS, now, task_id=task.id)
-        events: list[dict[str, Any]] = [
-            {"type": "task.completed", "task": task_view(task).as_json()}
-        ]
         self._write(store, instance, step, staged, now, events)
         session.flush()
         return store.instance_view(instance, version=version, history=False)
@@ -229,7 +236,6 @@ class Lifecycle(EngineBase):
         now = self.clock.now()
         step = runtime.signal(instance_facts(instance), event, data, now)
         staged = self._stage(
-            store,
             instance,
             step,
             now,
@@ -254,7 +260,6 @@ class Lifecycle(EngineBase):
         if step is None:
             return False
         staged = self._stage(
-            store,
             instance,
             step,
             now,

@@ -12,10 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Row, bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm import InstanceState, Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.audit import AuditRecord, record_hash
 from workflow.errors import NotFoundError
@@ -31,7 +33,7 @@ from workflow.store.models import (
 )
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
-__all__ = ["Store", "definition_info", "new_task_views", "task_view"]
+__all__ = ["Store", "audit_row", "definition_info", "new_task_views", "task_view"]
 
 # Hot-path statements, built once (building one costs more than running its cached
 # compiled form), with bind parameters for the values. The inserts are Core inserts
@@ -98,6 +100,16 @@ _CANCEL_JOBS = (
     .values(status="cancelled", finished_at=bindparam("now"))
 )  # (an UPDATE's parameters may not be named like its columns)
 _CANCEL_TASK_JOBS = _CANCEL_JOBS.where(JobRow.task_id == bindparam("of_task"))
+# a versioned UPDATE of one row; the columns to set are the parameters' other keys
+_SAVE = {
+    row_class: update(table).where(
+        table.c.id == bindparam("row_id"), table.c.version == bindparam("row_version")
+    )
+    for row_class, table in (
+        (InstanceRow, Base.metadata.tables[InstanceRow.__tablename__]),
+        (TaskRow, _TASKS),
+    )
+}
 _SELECT_TASK_VIEWS = (
     select(*_TASK_VIEW_COLUMNS)
     .where(_TASKS.c.instance_id == bindparam("instance_id"))
@@ -232,6 +244,35 @@ class Store:
         else:
             self.session.execute(_CANCEL_TASK_JOBS, {**params, "of_task": task_id})
 
+    def save(self, row: InstanceRow | TaskRow, changes: dict[str, Any]) -> None:
+        """Store ``changes`` (column values) to an instance or task row.
+
+        A row already stored gets one Core UPDATE that also bumps its ``version``
+        and matches only the version that was read, so a concurrent change raises
+        ``StaleDataError`` exactly like the ORM's versioned flush; the object then
+        takes the values as committed, so no later flush writes them again. This
+        skips the unit of work, which costs more than the statement. A new row (just
+        added to the session) is given the values and inserted by one flush."""
+        state: InstanceState[Any] = inspect(row)
+        if state.pending:
+            for key, value in changes.items():
+                setattr(row, key, value)
+            self.session.flush()
+            return
+        version = row.version
+        result = self.session.execute(
+            _SAVE[type(row)],
+            {**changes, "version": version + 1, "row_id": row.id, "row_version": version},
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            raise StaleDataError(
+                f"{type(row).__name__} {row.id} was changed since it was read "
+                f"(it was at version {version})"
+            )
+        for key, value in changes.items():
+            set_committed_value(row, key, value)
+        set_committed_value(row, "version", version + 1)
+
     def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
         """New tasks in one Core INSERT (no per-object unit-of-work cost)."""
         if rows:
@@ -283,19 +324,6 @@ class Store:
 
     # -- audit --------------------------------------------------------------------------
 
-    def chain_instance(self, instance: InstanceRow, record: AuditRecord) -> dict[str, Any]:
-        """Link ``record`` into the instance's chain: advance the head on the instance
-        and return the audit row to insert (``insert_audit``) in this transaction.
-
-        Nothing is written here, so the caller can set every instance attribute
-        first and have the instance row updated once. The instance row (locked or
-        version-checked) serialises appenders, so the chain never forks."""
-        prev = instance.audit_head
-        digest = record_hash(record, prev)
-        instance.audit_seq = record.seq
-        instance.audit_head = digest
-        return _audit_values(record, prev, digest)
-
     def insert_audit(self, row: dict[str, Any]) -> None:
         self.session.execute(_INSERT_AUDIT, row)
 
@@ -305,12 +333,12 @@ class Store:
         seq = (head.seq if head else 0) + 1
         prev = head.head if head else None
         record = make(seq)
-        digest = record_hash(record, prev)
-        self.insert_audit(_audit_values(record, prev, digest))
+        row = audit_row(record, prev)
+        self.insert_audit(row)
         if head is None:
-            self.session.add(AuditStreamRow(stream=stream, seq=seq, head=digest))
+            self.session.add(AuditStreamRow(stream=stream, seq=seq, head=row["hash"]))
         else:
-            head.seq, head.head = seq, digest
+            head.seq, head.head = seq, row["hash"]
 
     def history(self, instance_id: uuid.UUID) -> list[AuditEntry]:
         rows = self.session.scalars(
@@ -437,7 +465,9 @@ def task_view(row: TaskRow | Row[Any]) -> TaskView:
     )
 
 
-def _audit_values(record: AuditRecord, prev: str | None, digest: str) -> dict[str, Any]:
+def audit_row(record: AuditRecord, prev: str | None) -> dict[str, Any]:
+    """The stored form of ``record``, hash-chained to ``prev`` (the stream's head)."""
+    digest = record_hash(record, prev)
     return {
         "stream": record.stream,
         "seq": record.seq,
