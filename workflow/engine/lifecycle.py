@@ -109,8 +109,8 @@ class Lifecycle(EngineBase):
             created_by=actor.id,
             audit_seq=0,
         )
-        # the step's state, data and first audit head are set before the row is added,
-        # so it is inserted complete and never updated within this call
+        # the step's state, data and first audit head are decided before the row is
+        # written, so it is inserted complete and never updated within this call
         staged = self._stage(
             instance,
             step,
