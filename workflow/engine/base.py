@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
@@ -23,11 +24,12 @@ from workflow.errors import ConflictError, ForbiddenError
 from workflow.people import People
 from workflow.runtime import InstanceFacts, Runtime, Step
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
-from workflow.store.repository import Store
+from workflow.store.repository import Store, audit_row
 
 __all__ = [
     "TASK_TIMERS",
     "EngineBase",
+    "Staged",
     "conflict_means",
     "conflicts",
     "instance_facts",
@@ -36,6 +38,17 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 TASK_TIMERS = ("task.due", "task.remind", "task.escalate")
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """What a step writes, decided before any statement is issued (``_stage``)."""
+
+    changes: dict[str, Any]  # the instance's new column values
+    tasks: list[dict[str, Any]]
+    jobs: list[dict[str, Any]]
+    audit: dict[str, Any]
+    events: list[dict[str, Any]]  # about the new tasks and the instance itself
 
 
 class EngineBase:
@@ -136,35 +149,45 @@ class EngineBase:
         if instance.status != "running":
             raise ConflictError(f"the instance is {instance.status}", instance=str(instance.id))
 
-    def _apply(
+    def _stage(
         self,
-        store: Store,
         instance: InstanceRow,
         step: Step,
         now: datetime,
-        events: list[dict[str, Any]],
-    ) -> None:
-        for state in step.cancel_open_tasks_of:
-            for task_id in store.cancel_open_tasks(instance.id, state, now):
-                events.append({"type": "task.cancelled", "task_id": str(task_id)})
-        if step.moved and step.state_before and self._waits(store, instance, step.state_before):
-            store.cancel_jobs(instance.id, ("wait.timeout",), now)
-        if step.sla_cancel:
-            store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind"), now)
-        instance.sla_due_at = step.sla_due_at
-        instance.sla_paused_at = step.sla_paused_at
-        instance.state = step.state_after
-        instance.data = step.data
-        instance.outcomes = step.outcomes
-        instance.last_form = step.last_form
-        instance.updated_at = now
+        *,
+        actor: Actor,
+        action: str,
+        task_id: uuid.UUID | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> Staged:
+        """Decide everything a step writes, before writing any of it.
+
+        Every column of the instance the step changes is collected here, the audit
+        chain's new head included (the hash needs nothing from the database), so
+        ``_write`` stores the instance row with one statement. Nothing here issues a
+        statement or changes the instance object."""
+        changes: dict[str, Any] = {
+            "sla_due_at": step.sla_due_at,
+            "sla_paused_at": step.sla_paused_at,
+            "state": step.state_after,
+            "data": step.data,
+            "outcomes": step.outcomes,
+            "last_form": step.last_form,
+            "updated_at": now,
+        }
+        if step.finished:
+            changes["status"] = "completed"
+            changes["completed_at"] = now
+        instance_id = instance.id
+        workflow = instance.workflow_key
         tasks: list[dict[str, Any]] = []
         jobs: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for new in step.open_tasks:
             task: dict[str, Any] = {
                 "id": uuid.uuid4(),
-                "instance_id": instance.id,
-                "workflow_key": instance.workflow_key,
+                "instance_id": instance_id,
+                "workflow_key": workflow,
                 "state": new.state,
                 "branch": new.branch,
                 "title": new.title,
@@ -178,7 +201,7 @@ class EngineBase:
             }
             tasks.append(task)
             jobs.extend(
-                job_row(timer.kind, timer.due_at, now, instance.id, task["id"], dict(timer.payload))
+                job_row(timer.kind, timer.due_at, now, instance_id, task["id"], dict(timer.payload))
                 for timer in new.timers
             )
             events.append({"type": "task.created", "task": new_task_event(task)})
@@ -187,36 +210,67 @@ class EngineBase:
                 timer.kind,
                 timer.due_at,
                 now,
-                instance.id,
+                instance_id,
                 None,
                 {"state": timer.state, **timer.payload},
             )
             for timer in step.timers
         )
-        store.insert_tasks(tasks)
-        store.insert_jobs(jobs)
         if step.finished:
-            instance.status = "completed"
-            instance.completed_at = now
             events.append(
                 {
                     "type": "instance.completed",
-                    "instance_id": str(instance.id),
-                    "workflow": instance.workflow_key,
-                    "state": instance.state,
+                    "instance_id": str(instance_id),
+                    "workflow": workflow,
+                    "state": step.state_after,
                 }
             )
         for name in step.emits:
             events.append(
                 {
                     "type": name,
-                    "instance_id": str(instance.id),
-                    "workflow": instance.workflow_key,
+                    "instance_id": str(instance_id),
+                    "workflow": workflow,
                     "business_key": instance.business_key,
-                    "state": instance.state,
-                    "data": instance.data,
+                    "state": step.state_after,
+                    "data": step.data,
                 }
             )
+        audit = self._audit_row(
+            instance, actor, action, step, now, task_id=task_id, details=details
+        )
+        changes["audit_seq"] = audit["seq"]
+        changes["audit_head"] = audit["hash"]
+        return Staged(changes=changes, tasks=tasks, jobs=jobs, audit=audit, events=events)
+
+    def _write(
+        self,
+        store: Store,
+        instance: InstanceRow,
+        step: Step,
+        staged: Staged,
+        now: datetime,
+        events: list[dict[str, Any]],
+    ) -> None:
+        """Write a staged step. ``events`` are the caller's own (they come first in the
+        outbox row); the cancellations' and the staged ones follow, in that order.
+
+        The instance goes first: one versioned UPDATE, or for a new instance its
+        INSERT, which its new tasks' foreign key needs. Every statement after it is a
+        plain Core statement, and the session has nothing left to flush."""
+        store.save(instance, staged.changes)
+        for state in step.cancel_open_tasks_of:
+            for task_id in store.cancel_open_tasks(instance.id, state, now):
+                events.append({"type": "task.cancelled", "task_id": str(task_id)})
+        if step.moved and step.state_before and self._waits(store, instance, step.state_before):
+            store.cancel_jobs(instance.id, ("wait.timeout",), now)
+        if step.sla_cancel:
+            store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind"), now)
+        store.insert_tasks(staged.tasks)
+        store.insert_jobs(staged.jobs)
+        store.insert_audit(staged.audit)
+        events.extend(staged.events)
+        store.add_outbox(instance.id, events, now)
 
     def _record(
         self,
@@ -250,11 +304,30 @@ class EngineBase:
         task_id: uuid.UUID | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
+        """Audit a change made to the instance object itself (the ORM writes it)."""
+        row = self._audit_row(instance, actor, action, step, now, task_id=task_id, details=details)
+        instance.audit_seq = row["seq"]
+        instance.audit_head = row["hash"]
+        store.insert_audit(row)
+
+    def _audit_row(
+        self,
+        instance: InstanceRow,
+        actor: Actor,
+        action: str,
+        step: Step,
+        now: datetime,
+        *,
+        task_id: uuid.UUID | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The instance's next audit row, linked to the chain's current head. The
+        instance row (locked or version-checked) serialises appenders, so the chain
+        never forks; the caller stores the new head (``seq``, ``hash``) on it."""
         body = dict(details or {})
         if step.entered:
             body["entered"] = list(step.entered)
-        store.audit_instance(
-            instance,
+        return audit_row(
             AuditRecord(
                 stream=f"instance:{instance.id}",
                 seq=instance.audit_seq + 1,
@@ -269,6 +342,7 @@ class EngineBase:
                 state_after=step.state_after,
                 details=body,
             ),
+            instance.audit_head,
         )
 
 

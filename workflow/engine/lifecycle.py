@@ -5,6 +5,7 @@ transaction; a refusal raises before anything is written."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from workflow.errors import ConflictError, ForbiddenError
 from workflow.runtime import Runtime, Step, TaskFacts
 from workflow.store.fields import insert_input_fields
 from workflow.store.models import DefinitionRow, InstanceRow
-from workflow.store.repository import Store, definition_info, task_view
+from workflow.store.repository import Store, definition_info, new_task_views, task_view
 from workflow.views import DefinitionInfo, InstanceView
 
 __all__ = ["Lifecycle"]
@@ -103,40 +104,36 @@ class Lifecycle(EngineBase):
             definition_id=definition.id,
             workflow_key=workflow,
             business_key=business_key,
-            state=step.state_after,
             status="running",
             input=dict(input or {}),
-            data={},
-            outcomes={},
-            last_form=None,
             created_at=now,
-            updated_at=now,
             created_by=actor.id,
             audit_seq=0,
         )
-        store.add(instance)
-        session.flush()  # the instance row must exist before its tasks and audit rows
-        insert_input_fields(session, instance.id, instance.input)
-        events: list[dict[str, Any]] = [
-            {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
-        ]
-        self._apply(store, instance, step, now, events)
-        self._audit(
-            store,
+        # the step's state, data and first audit head are decided before the row is
+        # written, so it is inserted complete and never updated within this call
+        staged = self._stage(
             instance,
-            actor,
-            "instance.started",
             step,
             now,
+            actor=actor,
+            action="instance.started",
             details={
-                "definition_version": definition.version,
+                "definition_version": version,
                 "business_key": business_key,
                 "input": instance.input,
             },
         )
-        store.add_outbox(instance.id, events, now)
+        store.add(instance)
+        events: list[dict[str, Any]] = [
+            {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
+        ]
+        self._write(store, instance, step, staged, now, events)  # the instance INSERT first
+        insert_input_fields(session, instance.id, instance.input)  # needs the instance row
         session.flush()
-        return store.instance_view(instance, version=version, history=False)
+        return store.instance_view(
+            instance, version=version, history=False, tasks=new_task_views(staged.tasks)
+        )
 
     def instance(self, session: Session, instance_id: uuid.UUID) -> InstanceView:
         store = Store(session)
@@ -186,30 +183,38 @@ class Lifecycle(EngineBase):
             data,
             now,
         )
-        task.status = "completed"
-        if task_spec.due or task_spec.remind or task_spec.escalate:
-            store.cancel_jobs(instance.id, TASK_TIMERS, now, task_id=task.id)
-        task.outcome = action
-        task.completed_at = now
-        task.completed_by = actor.id
-        task.on_behalf_of = actor.on_behalf_of
+        # the task's and the instance's changes are all decided before the first
+        # statement, so each row is updated once
+        completion: dict[str, Any] = {
+            "status": "completed",
+            "outcome": action,
+            "completed_at": now,
+            "completed_by": actor.id,
+            "on_behalf_of": actor.on_behalf_of,
+        }
         if task.assignee is None:
-            task.assignee = actor.on_behalf_of or actor.id
-        events: list[dict[str, Any]] = [
-            {"type": "task.completed", "task": task_view(task).as_json()}
-        ]
-        self._apply(store, instance, step, now, events)
-        self._audit(
-            store,
+            completion["assignee"] = actor.on_behalf_of or actor.id
+        timers = bool(task_spec.due or task_spec.remind or task_spec.escalate)
+        # the event's version is what it has always said: the task's version before
+        # this command, or one more for a task with timers (cancelling them used to
+        # flush the task before the event was built)
+        completed = replace(
+            task_view(task), **completion, version=task.version + 1 if timers else task.version
+        )
+        events: list[dict[str, Any]] = [{"type": "task.completed", "task": completed.as_json()}]
+        staged = self._stage(
             instance,
-            actor,
-            "task.completed",
             step,
             now,
+            actor=actor,
+            action="task.completed",
             task_id=task.id,
             details={"action": action, "branch": task.branch, "form": step.last_form},
         )
-        store.add_outbox(instance.id, events, now)
+        store.save(task, completion)
+        if timers:
+            store.cancel_jobs(instance.id, TASK_TIMERS, now, task_id=task.id)
+        self._write(store, instance, step, staged, now, events)
         session.flush()
         return store.instance_view(instance, version=version, history=False)
 
@@ -229,18 +234,15 @@ class Lifecycle(EngineBase):
         version, runtime = self.pinned(store, instance.definition_id)
         now = self.clock.now()
         step = runtime.signal(instance_facts(instance), event, data, now)
-        events: list[dict[str, Any]] = []
-        self._apply(store, instance, step, now, events)
-        self._audit(
-            store,
+        staged = self._stage(
             instance,
-            actor,
-            "instance.signalled",
             step,
             now,
+            actor=actor,
+            action="instance.signalled",
             details={"event": event, "data": step.data.get(step.state_before)},
         )
-        store.add_outbox(instance.id, events, now)
+        self._write(store, instance, step, staged, now, [])
         session.flush()
         return store.instance_view(instance, version=version, history=False)
 
@@ -256,12 +258,15 @@ class Lifecycle(EngineBase):
         step = runtime.timeout(instance_facts(instance), state, now)
         if step is None:
             return False
-        events: list[dict[str, Any]] = []
-        self._apply(store, instance, step, now, events)
-        self._audit(
-            store, instance, SYSTEM, "instance.timed_out", step, now, details={"state": state}
+        staged = self._stage(
+            instance,
+            step,
+            now,
+            actor=SYSTEM,
+            action="instance.timed_out",
+            details={"state": state},
         )
-        store.add_outbox(instance.id, events, now)
+        self._write(store, instance, step, staged, now, [])
         session.flush()
         return True
 

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Row, bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm import InstanceState, Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.audit import AuditRecord, record_hash
 from workflow.errors import NotFoundError
 from workflow.store.models import (
     AuditRow,
     AuditStreamRow,
+    Base,
     DefinitionRow,
     InstanceRow,
     JobRow,
@@ -30,7 +33,88 @@ from workflow.store.models import (
 )
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
-__all__ = ["Store", "definition_info", "task_view"]
+__all__ = ["Store", "audit_row", "definition_info", "new_task_views", "task_view"]
+
+# Hot-path statements, built once (building one costs more than running its cached
+# compiled form), with bind parameters for the values. The inserts are Core inserts
+# against the tables: the column types still convert UUIDs, JSON and UTC datetimes,
+# without the ORM's bulk-insert machinery.
+_TASKS = Base.metadata.tables[TaskRow.__tablename__]
+_INSERT_TASKS = insert(_TASKS)
+_INSERT_JOBS = insert(Base.metadata.tables[JobRow.__tablename__])
+_INSERT_AUDIT = insert(Base.metadata.tables[AuditRow.__tablename__])
+_INSERT_OUTBOX = insert(Base.metadata.tables[OutboxRow.__tablename__])
+_TASK_VIEW_COLUMNS = tuple(
+    _TASKS.c[name]
+    for name in (
+        "id",
+        "instance_id",
+        "workflow_key",
+        "state",
+        "branch",
+        "title",
+        "queue",
+        "actions",
+        "status",
+        "priority",
+        "assignee",
+        "due_at",
+        "created_at",
+        "completed_at",
+        "completed_by",
+        "on_behalf_of",
+        "outcome",
+        "version",
+    )
+)
+_LATEST_DEFINITION = (
+    select(DefinitionRow)
+    .where(DefinitionRow.key == bindparam("key"))
+    .order_by(DefinitionRow.version.desc())
+    .limit(1)
+)
+_DEFINITION_VERSION = select(DefinitionRow).where(
+    DefinitionRow.key == bindparam("key"), DefinitionRow.version == bindparam("version")
+)
+_INSTANCE = select(InstanceRow).where(InstanceRow.id == bindparam("instance_id"))
+_INSTANCE_FOR_UPDATE = _INSTANCE.with_for_update()
+_TASK_FOR_UPDATE = (
+    select(TaskRow, InstanceRow)
+    .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
+    .where(TaskRow.id == bindparam("task_id"))
+    .with_for_update(of=InstanceRow)
+    .execution_options(populate_existing=True)
+)
+_COMPLETERS = select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
+    TaskRow.instance_id == bindparam("instance_id"),
+    TaskRow.state.in_(bindparam("states", expanding=True)),
+    TaskRow.status == "completed",
+)
+_CANCEL_JOBS = (
+    update(JobRow)
+    .where(
+        JobRow.instance_id == bindparam("of_instance"),
+        JobRow.kind.in_(bindparam("kinds", expanding=True)),
+        JobRow.status == "pending",
+    )
+    .values(status="cancelled", finished_at=bindparam("now"))
+)  # (an UPDATE's parameters may not be named like its columns)
+_CANCEL_TASK_JOBS = _CANCEL_JOBS.where(JobRow.task_id == bindparam("of_task"))
+# a versioned UPDATE of one row; the columns to set are the parameters' other keys
+_SAVE = {
+    row_class: update(table).where(
+        table.c.id == bindparam("row_id"), table.c.version == bindparam("row_version")
+    )
+    for row_class, table in (
+        (InstanceRow, Base.metadata.tables[InstanceRow.__tablename__]),
+        (TaskRow, _TASKS),
+    )
+}
+_SELECT_TASK_VIEWS = (
+    select(*_TASK_VIEW_COLUMNS)
+    .where(_TASKS.c.instance_id == bindparam("instance_id"))
+    .order_by(_TASKS.c.created_at, _TASKS.c.id)
+)
 
 
 class Store:
@@ -53,10 +137,11 @@ class Store:
         ).one_or_none()
 
     def latest_definition(self, key: str, version: int | None = None) -> DefinitionRow:
-        query = select(DefinitionRow).where(DefinitionRow.key == key)
-        if version is not None:
-            query = query.where(DefinitionRow.version == version)
-        row = self.session.scalars(query.order_by(DefinitionRow.version.desc()).limit(1)).first()
+        if version is None:
+            row = self.session.scalars(_LATEST_DEFINITION, {"key": key}).first()
+        else:
+            params = {"key": key, "version": version}
+            row = self.session.scalars(_DEFINITION_VERSION, params).first()
         if row is None:
             what = f"version {version} of workflow '{key}'" if version else f"workflow '{key}'"
             raise NotFoundError(f"no {what} is registered", workflow=key)
@@ -76,10 +161,8 @@ class Store:
     # -- instances and tasks ------------------------------------------------------------
 
     def instance(self, instance_id: uuid.UUID, *, lock: bool = False) -> InstanceRow:
-        query = select(InstanceRow).where(InstanceRow.id == instance_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.session.scalars(query).one_or_none()
+        query = _INSTANCE_FOR_UPDATE if lock else _INSTANCE
+        row = self.session.scalars(query, {"instance_id": instance_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"no instance {instance_id}", instance=str(instance_id))
         return row
@@ -99,13 +182,7 @@ class Store:
         for the lock gets the instance's latest row; a task row it read before the
         wait may be stale, and then its versioned UPDATE matches nothing and the
         engine reports a conflict — the same outcome as a fresh read."""
-        row = self.session.execute(
-            select(TaskRow, InstanceRow)
-            .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
-            .where(TaskRow.id == task_id)
-            .with_for_update(of=InstanceRow)
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        row = self.session.execute(_TASK_FOR_UPDATE, {"task_id": task_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"no task {task_id}", task=str(task_id))
         return row[0], row[1]
@@ -117,24 +194,16 @@ class Store:
         return self.session.scalars(query.order_by(TaskRow.created_at, TaskRow.id)).all()
 
     def task_views(self, instance_id: uuid.UUID) -> tuple[TaskView, ...]:
-        """An instance's tasks as views, read as plain rows (no ORM objects to build)."""
-        table = TaskRow.__table__
-        rows = self.session.execute(
-            select(table)
-            .where(table.c.instance_id == instance_id)
-            .order_by(table.c.created_at, table.c.id)
-        ).mappings()
-        return tuple(_task_view(row.__getitem__) for row in rows)
+        """An instance's tasks as views, read as plain tuples of just the view's
+        columns (no ORM objects, no mappings to build)."""
+        rows = self.session.execute(_SELECT_TASK_VIEWS, {"instance_id": instance_id})
+        return tuple(task_view(row) for row in rows)
 
     def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
         """Everyone who completed a task in ``states`` of this instance, including the
         people a delegate acted for: the input of the four-eyes rule."""
         rows = self.session.execute(
-            select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
-                TaskRow.instance_id == instance_id,
-                TaskRow.state.in_(list(states)),
-                TaskRow.status == "completed",
-            )
+            _COMPLETERS, {"instance_id": instance_id, "states": list(states)}
         ).all()
         return {who for pair in rows for who in pair if who}
 
@@ -169,21 +238,49 @@ class Store:
         task_id: uuid.UUID | None = None,
     ) -> None:
         """Cancel pending timers that can no longer apply (of one task, if given)."""
-        query = update(JobRow).where(
-            JobRow.instance_id == instance_id, JobRow.kind.in_(kinds), JobRow.status == "pending"
+        params = {"of_instance": instance_id, "kinds": list(kinds), "now": now}
+        if task_id is None:
+            self.session.execute(_CANCEL_JOBS, params)
+        else:
+            self.session.execute(_CANCEL_TASK_JOBS, {**params, "of_task": task_id})
+
+    def save(self, row: InstanceRow | TaskRow, changes: dict[str, Any]) -> None:
+        """Store ``changes`` (column values) to an instance or task row.
+
+        A row already stored gets one Core UPDATE that also bumps its ``version``
+        and matches only the version that was read, so a concurrent change raises
+        ``StaleDataError`` exactly like the ORM's versioned flush; the object then
+        takes the values as committed, so no later flush writes them again. This
+        skips the unit of work, which costs more than the statement. A new row (just
+        added to the session) is given the values and inserted by one flush."""
+        state: InstanceState[Any] = inspect(row)
+        if state.pending:
+            for key, value in changes.items():
+                setattr(row, key, value)
+            self.session.flush()
+            return
+        version = row.version
+        result = self.session.execute(
+            _SAVE[type(row)],
+            {**changes, "version": version + 1, "row_id": row.id, "row_version": version},
         )
-        if task_id is not None:
-            query = query.where(JobRow.task_id == task_id)
-        self.session.execute(query.values(status="cancelled", finished_at=now))
+        if cast(CursorResult[Any], result).rowcount != 1:
+            raise StaleDataError(
+                f"{type(row).__name__} {row.id} was changed since it was read "
+                f"(it was at version {version})"
+            )
+        for key, value in changes.items():
+            set_committed_value(row, key, value)
+        set_committed_value(row, "version", version + 1)
 
     def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
-        """New tasks as one multi-row INSERT (no per-object unit-of-work cost)."""
+        """New tasks in one Core INSERT (no per-object unit-of-work cost)."""
         if rows:
-            self.session.execute(insert(TaskRow), rows)
+            self.session.execute(_INSERT_TASKS, rows)
 
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(insert(JobRow), rows)
+            self.session.execute(_INSERT_JOBS, rows)
 
     def add(self, *rows: Any) -> None:
         self.session.add_all(rows)
@@ -216,29 +313,19 @@ class Store:
     ) -> None:
         if events:
             self.session.execute(
-                insert(OutboxRow),
-                [
-                    {
-                        "created_at": now,
-                        "instance_id": instance_id,
-                        "events": events,
-                        "published_at": None,
-                    }
-                ],
+                _INSERT_OUTBOX,
+                {
+                    "created_at": now,
+                    "instance_id": instance_id,
+                    "events": events,
+                    "published_at": None,
+                },
             )
 
     # -- audit --------------------------------------------------------------------------
 
-    def audit_instance(self, instance: InstanceRow, record: AuditRecord) -> None:
-        """Append to the instance's chain; the instance row (locked or version-checked)
-        serialises appenders, so the chain never forks."""
-        prev = instance.audit_head
-        digest = record_hash(record, prev)
-        # set the head first: the insert autoflushes the instance, and it must do so
-        # once, with the head included (not once before and once after)
-        instance.audit_seq = record.seq
-        instance.audit_head = digest
-        self.session.execute(insert(AuditRow), [_audit_values(record, prev, digest)])
+    def insert_audit(self, row: dict[str, Any]) -> None:
+        self.session.execute(_INSERT_AUDIT, row)
 
     def audit_stream(self, stream: str, make: Callable[[int], AuditRecord]) -> None:
         """Append to a stream that has no instance; ``make(seq)`` builds the record."""
@@ -246,12 +333,12 @@ class Store:
         seq = (head.seq if head else 0) + 1
         prev = head.head if head else None
         record = make(seq)
-        digest = record_hash(record, prev)
-        self.session.execute(insert(AuditRow), [_audit_values(record, prev, digest)])
+        row = audit_row(record, prev)
+        self.insert_audit(row)
         if head is None:
-            self.session.add(AuditStreamRow(stream=stream, seq=seq, head=digest))
+            self.session.add(AuditStreamRow(stream=stream, seq=seq, head=row["hash"]))
         else:
-            head.seq, head.head = seq, digest
+            head.seq, head.head = seq, row["hash"]
 
     def history(self, instance_id: uuid.UUID) -> list[AuditEntry]:
         rows = self.session.scalars(
@@ -278,8 +365,15 @@ class Store:
     # -- views ----------------------------------------------------------------------------
 
     def instance_view(
-        self, instance: InstanceRow, *, version: int | None = None, history: bool = True
+        self,
+        instance: InstanceRow,
+        *,
+        version: int | None = None,
+        history: bool = True,
+        tasks: tuple[TaskView, ...] | None = None,
     ) -> InstanceView:
+        """The instance as callers see it; ``tasks``, when the caller already knows
+        all of them (a just-started instance), saves reading them back."""
         if version is None:
             version = self.definition(instance.definition_id).version
         return InstanceView(
@@ -294,7 +388,7 @@ class Store:
             created_at=instance.created_at,
             completed_at=instance.completed_at,
             version=instance.version,
-            tasks=self.task_views(instance.id),
+            tasks=self.task_views(instance.id) if tasks is None else tasks,
             history=tuple(self.history(instance.id)) if history else (),
         )
 
@@ -312,35 +406,68 @@ def definition_info(row: DefinitionRow, *, created: bool = False) -> DefinitionI
     )
 
 
-def task_view(row: TaskRow) -> TaskView:
-    return _task_view(lambda column: getattr(row, column))
+def new_task_views(rows: Iterable[dict[str, Any]]) -> tuple[TaskView, ...]:
+    """Views of tasks just inserted (``Store.insert_tasks`` rows), equal to what
+    reading them back would give: in the same order, with times in UTC (the
+    column stores UTC) and the columns the insert left out at their defaults."""
+    views = [
+        TaskView(
+            id=row["id"],
+            instance_id=row["instance_id"],
+            workflow=row["workflow_key"],
+            state=row["state"],
+            branch=row["branch"],
+            title=row["title"],
+            queue=row["queue"],
+            actions=tuple(row["actions"]),
+            status=row["status"],
+            priority=row["priority"],
+            assignee=None,
+            due_at=_utc(row["due_at"]),
+            created_at=row["created_at"].astimezone(UTC),
+            completed_at=None,
+            completed_by=None,
+            on_behalf_of=None,
+            outcome=None,
+            version=row["version"],
+        )
+        for row in rows
+    ]
+    views.sort(key=lambda view: (view.created_at, view.id))
+    return tuple(views)
 
 
-def _task_view(get: Callable[[str], Any]) -> TaskView:
-    """A TaskView from an ORM row or a plain result row (``get`` reads one column)."""
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+def task_view(row: TaskRow | Row[Any]) -> TaskView:
+    """A TaskView from an ORM row or a Core row of (at least) the view's columns."""
     return TaskView(
-        id=get("id"),
-        instance_id=get("instance_id"),
-        workflow=get("workflow_key"),
-        state=get("state"),
-        branch=get("branch"),
-        title=get("title"),
-        queue=get("queue"),
-        actions=tuple(get("actions")),
-        status=get("status"),
-        priority=get("priority"),
-        assignee=get("assignee"),
-        due_at=get("due_at"),
-        created_at=get("created_at"),
-        completed_at=get("completed_at"),
-        completed_by=get("completed_by"),
-        on_behalf_of=get("on_behalf_of"),
-        outcome=get("outcome"),
-        version=get("version"),
+        id=row.id,
+        instance_id=row.instance_id,
+        workflow=row.workflow_key,
+        state=row.state,
+        branch=row.branch,
+        title=row.title,
+        queue=row.queue,
+        actions=tuple(row.actions),
+        status=row.status,
+        priority=row.priority,
+        assignee=row.assignee,
+        due_at=row.due_at,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+        completed_by=row.completed_by,
+        on_behalf_of=row.on_behalf_of,
+        outcome=row.outcome,
+        version=row.version,
     )
 
 
-def _audit_values(record: AuditRecord, prev: str | None, digest: str) -> dict[str, Any]:
+def audit_row(record: AuditRecord, prev: str | None) -> dict[str, Any]:
+    """The stored form of ``record``, hash-chained to ``prev`` (the stream's head)."""
+    digest = record_hash(record, prev)
     return {
         "stream": record.stream,
         "seq": record.seq,
