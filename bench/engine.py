@@ -109,24 +109,10 @@ def engine_client(
         db.dispose()
 
 
-def raw_client(url: str, seconds: float, row: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
+def bare_client(url: str, seconds: float, row: int, statements: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    """Bare Core transactions of one UPDATE and ``statements - 1`` INSERTs: the
+    ceiling with 2, the floor with the engine's count."""
     db = Database(url, pool_size=2)  # same connection set-up (WAL, BEGIN IMMEDIATE) as the engine
-    commits = 0
-    deadline = time.perf_counter() + seconds
-    with db.engine.connect() as conn:
-        while time.perf_counter() < deadline:
-            with conn.begin():
-                conn.execute(
-                    update(raw_counter).where(raw_counter.c.id == row).values(n=raw_counter.c.n + 1)
-                )
-                conn.execute(raw_log.insert().values(note="x"))
-            commits += 1
-    out.put(commits)
-    db.dispose()
-
-
-def floor_client(url: str, seconds: float, row: int, statements: int, out: mp.Queue) -> None:  # type: ignore[type-arg]
-    db = Database(url, pool_size=2)
     commits = 0
     deadline = time.perf_counter() + seconds
     with db.engine.connect() as conn:
@@ -195,8 +181,8 @@ def bench(name: str, url: str, seconds: float) -> None:
     print(f"{name:10} the engine issues {per_commit:.1f} statements per transaction", flush=True)
     for clients in (1, 4):
         tasks = run(engine_client, clients, lambda i: (url, seconds))
-        commits = run(raw_client, clients, lambda i: (url, seconds, i))
-        floor = run(floor_client, clients, lambda i: (url, seconds, i, statements))
+        commits = run(bare_client, clients, lambda i: (url, seconds, i, 2))
+        floor = run(bare_client, clients, lambda i: (url, seconds, i, statements))
         floor_tasks = floor * TASKS_PER_INSTANCE / TRANSACTIONS_PER_INSTANCE
         print(
             f"{name:10} clients={clients}  engine {tasks:7.1f} tasks/s   "

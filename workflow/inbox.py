@@ -46,6 +46,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
     func,
@@ -183,7 +184,7 @@ class _Shape:
     queues: int  # queue branches (q0, q1, ...)
     owners: int  # assignee branches: me and the people I stand in for (o0, o1, ...)
     filters: frozenset[str]  # workflow, state, queue, due_after, due_before, now
-    fields: tuple[str, ...]  # input fields, compared to f0, f1, ...
+    fields: tuple[str, ...]  # input fields (n0, n1, ...), compared to f0, f1, ...
     after: tuple[str, ...] | None  # the cursor: each sort-key value's _Column.where
     outside_my_queues: bool  # overdue: my own tasks outside my queues (those inside
     # are already in a queue branch)
@@ -220,8 +221,8 @@ def _plan(
     params.update(filters)
     dialect = session.get_bind().dialect.name
     fields = tuple(query.fields)
-    for i, value in enumerate(query.fields.values()):
-        params[f"f{i}"] = field_value(value)
+    for i, (name, value) in enumerate(query.fields.items()):
+        params[f"n{i}"], params[f"f{i}"] = name, field_value(value)
     if after is not None:
         params.update({f"a{j}": value for j, value in enumerate(after) if value is not None})
     outside = query.view == "overdue" and bool(actor.queues)
@@ -237,12 +238,12 @@ def _plan(
         fields=fields,
         after=None if after is None else _where(key, after),
         outside_my_queues=outside,
-        by_instances=bool(fields) and _few_instances(session, fields, params),
+        by_instances=bool(fields) and _few_instances(session, len(fields), params),
     )
     return shape, params
 
 
-def _few_instances(session: Session, fields: tuple[str, ...], params: dict[str, Any]) -> bool:
+def _few_instances(session: Session, fields: int, params: dict[str, Any]) -> bool:
     """Whether some filtered field matches fewer than ``FEW_INSTANCES`` instances.
 
     Then the page is found by reading those instances' tasks once, which costs the
@@ -256,17 +257,14 @@ def _few_instances(session: Session, fields: tuple[str, ...], params: dict[str, 
     return min(counts) < FEW_INSTANCES
 
 
-@lru_cache(maxsize=64)
-def _count_statement(fields: tuple[str, ...]) -> Select[Any]:
+@lru_cache(maxsize=16)
+def _count_statement(fields: int) -> Select[Any]:
     """Each field's matching instances, counted up to ``FEW_INSTANCES``."""
     counts = []
-    for i, name in enumerate(fields):
+    for i in range(fields):
         matches = (
             select(literal_column("1"))
-            .where(
-                InputFieldRow.name == literal_column(_quoted(name)),
-                InputFieldRow.value == bindparam(f"f{i}"),
-            )
+            .where(*_field_matches(i))
             .limit(bindparam("few", type_=Integer, literal_execute=True))
             .subquery()
         )
@@ -350,11 +348,8 @@ def _filters(shape: _Shape) -> list[ColumnElement[bool]]:
         where.append(TaskRow.due_at < bindparam("due_before"))
     if "now" in shape.filters:  # overdue
         where.append(TaskRow.due_at < bindparam("now"))
-    for i, name in enumerate(shape.fields):
-        matches = (
-            InputFieldRow.name == literal_column(_quoted(name)),
-            InputFieldRow.value == bindparam(f"f{i}"),
-        )
+    for i in range(len(shape.fields)):
+        matches = _field_matches(i)
         if shape.by_instances:  # the few matching instances, read from the field index
             where.append(TaskRow.instance_id.in_(select(InputFieldRow.instance_id).where(*matches)))
         else:
@@ -372,11 +367,11 @@ def _filters(shape: _Shape) -> list[ColumnElement[bool]]:
     return where
 
 
-def _quoted(name: str) -> str:
-    """A field name as an SQL literal (names are checked against ``FIELD_NAME``, so
-    there is no quote in them); literal so the planner sees it in a generic plan."""
-    assert FIELD_NAME.fullmatch(name)
-    return f"'{name}'"
+def _field_matches(i: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """Field index rows of filter ``i``: name ``n<i>`` (rendered into the SQL, so the
+    planner sees it even in a generic plan), canonical value ``f<i>``."""
+    name = bindparam(f"n{i}", type_=String, literal_execute=True)
+    return InputFieldRow.name == name, InputFieldRow.value == bindparam(f"f{i}")
 
 
 def _select(
