@@ -13,8 +13,8 @@ million, so the query is shaped for the indexes (``TaskRow.__table_args__``):
   the next page starts strictly after it. Offsets would re-read every earlier page.
 * "After the cursor" is split into ranges that are each one contiguous index range
   (``(due_at, id) > (d, i)``, then the tasks without a due date, …), because an
-  ``OR`` over the sort columns would defeat the index bounds. Tasks without a due
-  date sort last, on both databases.
+  ``OR`` over the sort columns would defeat the index bounds (``workflow.sort_keys``).
+  Tasks without a due date sort last, on both databases.
 
 * A business-data filter (``fields``) reads the input-field index
   (``workflow.store.fields``). When a filtered value is rare, the page comes from one
@@ -55,13 +55,21 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy import tuple_ as row
-from sqlalchemy.orm import InstrumentedAttribute, Session
-from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.errors import InvalidDataError
 from workflow.people import People
+from workflow.sort_keys import (
+    KEYS,
+    IndexRange,
+    SortColumn,
+    SortKey,
+    column_of,
+    order_by,
+    positions,
+    ranges_after,
+)
 from workflow.store.fields import FIELD_NAME, field_value
 from workflow.store.models import InputFieldRow, TaskRow
 from workflow.store.repository import task_view
@@ -153,7 +161,7 @@ def inbox(session: Session, actor: Actor, query: InboxQuery, *, now: datetime) -
     rows = list(session.scalars(_statement(shape), params))
     more = len(rows) > query.limit
     rows = rows[: query.limit]
-    cursor = _encode_cursor(query, _KEYS[query.order], rows[-1]) if more else None
+    cursor = _encode_cursor(query, KEYS[query.order], rows[-1]) if more else None
     return InboxPage(items=[task_view(r) for r in rows], next_cursor=cursor)
 
 
@@ -185,7 +193,7 @@ class _Shape:
     owners: int  # assignee branches: me and the people I stand in for (o0, o1, ...)
     filters: frozenset[str]  # workflow, state, queue, due_after, due_before, now
     fields: tuple[str, ...]  # input fields (n0, n1, ...), compared to f0, f1, ...
-    after: tuple[str, ...] | None  # the cursor: each sort-key value's _Column.where
+    after: tuple[str, ...] | None  # the cursor: each sort-key value's SortColumn.where
     outside_my_queues: bool  # overdue: my own tasks outside my queues (those inside
     # are already in a queue branch)
     by_instances: bool = False  # a field filter matches few instances: start from them
@@ -194,7 +202,7 @@ class _Shape:
 def _plan(
     session: Session, actor: Actor, query: InboxQuery, now: datetime
 ) -> tuple[_Shape, dict[str, Any]] | None:
-    key = _KEYS[query.order]
+    key = KEYS[query.order]
     after = _decode_cursor(query, key) if query.cursor is not None else None
     params: dict[str, Any] = {"limit": query.limit + 1, "me": actor.id}
     queues: list[str] = []
@@ -236,7 +244,7 @@ def _plan(
         owners=len(owners),
         filters=frozenset(filters),
         fields=fields,
-        after=None if after is None else _where(key, after),
+        after=None if after is None else positions(key, after),
         outside_my_queues=outside,
         by_instances=bool(fields) and _few_instances(session, len(fields), params),
     )
@@ -272,18 +280,14 @@ def _count_statement(fields: int) -> Select[Any]:
     return select(*counts)
 
 
-def _where(key: _Key, after: Sequence[Any]) -> tuple[str, ...]:
-    return tuple(column.where(value) for column, value in zip(key.columns, after, strict=True))
-
-
 @lru_cache(maxsize=512)
 def _statement(shape: _Shape) -> Select[TaskRow]:
     """The SQL for one shape: a union of branch ranges cut to a page, or the single
     range when there is only one."""
-    key = _KEYS[shape.order]
+    key = KEYS[shape.order]
     branches = _branches(shape)
     filters = _filters(shape)
-    ranges = _ranges(key, shape.after, nulls_last_in_index=shape.dialect == "postgresql")
+    ranges = ranges_after(key, shape.after, nulls_last_in_index=shape.dialect == "postgresql")
     if shape.view == "overdue" or {"due_after", "due_before"} & shape.filters:
         ranges = [r for r in ranges if not r.null_due]  # a due bound excludes "no due date"
     # inline, so a prepared statement's generic plan knows the page size (and is used)
@@ -292,12 +296,12 @@ def _statement(shape: _Shape) -> Select[TaskRow]:
         where = [or_(*branches), *filters]
         if all(r.where for r in ranges):  # else one range is all rows: no condition
             where.append(or_(*(and_(*r.where) for r in ranges)))
-        return select(TaskRow).where(*where).order_by(*_order(TaskRow, key.columns)).limit(limit)
+        return select(TaskRow).where(*where).order_by(*order_by(TaskRow, key.columns)).limit(limit)
     if len(branches) * len(ranges) == 1:
         return _select(select(TaskRow), branches[0], ranges[0], filters, limit)
     # Branches read only the sort key and id (an index-only read when nothing is
     # filtered on); the page's rows are fetched by id once the union is cut to a page.
-    keys = select(TaskRow.id, *(_attr(TaskRow, c) for c in key.columns if c.name != "id"))
+    keys = select(TaskRow.id, *(column_of(TaskRow, c) for c in key.columns if c.name != "id"))
     selects = [_select(keys, where, rng, filters, limit) for where in branches for rng in ranges]
     if shape.dialect == "sqlite":  # SQLite takes ORDER BY/LIMIT in a union member only
         selects = [select(s.subquery()) for s in selects]  # inside a subquery
@@ -305,7 +309,7 @@ def _statement(shape: _Shape) -> Select[TaskRow]:
     return (
         select(TaskRow)
         .join(merged, TaskRow.id == merged.c.id)
-        .order_by(*_order(merged.c, key.columns))
+        .order_by(*order_by(merged.c, key.columns))
         .limit(limit)
     )
 
@@ -377,7 +381,7 @@ def _field_matches(i: int) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 def _select(
     statement: Select[*_Ts],
     branch: ColumnElement[bool],
-    rng: _Range,
+    rng: IndexRange,
     filters: list[ColumnElement[bool]],
     limit: BindParameter[int],
 ) -> Select[*_Ts]:
@@ -385,163 +389,7 @@ def _select(
     return statement.where(branch, *rng.where, *filters).order_by(*rng.order).limit(limit)
 
 
-# -- sort keys, ranges and cursors ----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Column:
-    name: str
-    descending: bool = False
-    nullable: bool = False
-    kind: str = "time"  # time | int | id
-    # A value most rows share (priority 0). Its rows are read as a range of their
-    # own, in index order; otherwise a page reaching them would sort the whole group.
-    common: int | None = None
-
-    def where(self, value: Any) -> str:
-        """Where a cursor value lies: null, value, or ahead of / at / past common."""
-        if value is None:
-            return "null"
-        if self.common is None:
-            return "value"
-        if value == self.common:
-            return "common"
-        return "ahead" if (value > self.common) == self.descending else "past"
-
-    def ahead_of_common(self, attr: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-        common = literal_column(str(self.common), Integer)
-        return attr > common if self.descending else attr < common
-
-    def past_common(self, attr: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-        common = literal_column(str(self.common), Integer)
-        return attr < common if self.descending else attr > common
-
-
-@dataclass(frozen=True, slots=True)
-class _Key:
-    """A total order: its columns, the last one ``id``."""
-
-    columns: tuple[_Column, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Range:
-    where: tuple[ColumnElement[bool], ...]
-    order: tuple[UnaryExpression[Any], ...]
-    null_due: bool = False  # only tasks without a due date: empty under a due bound
-
-
-_ID = _Column("id", kind="id")
-_KEYS = {
-    "due": _Key((_Column("due_at", nullable=True), _ID)),
-    "created": _Key((_Column("created_at"), _ID)),
-    "priority": _Key(
-        (
-            _Column("priority", descending=True, kind="int", common=0),
-            _Column("due_at", nullable=True),
-            _ID,
-        )
-    ),
-    "completed": _Key(
-        (_Column("completed_at", descending=True), _Column("id", descending=True, kind="id"))
-    ),
-}
-
-
-def _attr(entity: Any, column: _Column) -> InstrumentedAttribute[Any]:
-    attr: InstrumentedAttribute[Any] = getattr(entity, column.name)
-    return attr
-
-
-def _order(
-    entity: Any, columns: Sequence[_Column], *, first_not_null: bool = False
-) -> list[UnaryExpression[Any]]:
-    """ORDER BY for ``columns``; ``first_not_null`` when the range already excludes
-    nulls of the first column (SQLite can then follow the index instead of sorting)."""
-    order = []
-    for position, column in enumerate(columns):
-        attr = _attr(entity, column)
-        if column.descending:
-            order.append(attr.desc())
-        elif column.nullable and not (first_not_null and position == 0):
-            order.append(attr.asc().nulls_last())
-        else:
-            order.append(attr.asc())
-    return order
-
-
-def _ranges(key: _Key, after: tuple[str, ...] | None, *, nulls_last_in_index: bool) -> list[_Range]:
-    """The rows strictly after the cursor (or all rows) as disjoint ranges, each one
-    contiguous stretch of an index keyed (branch column, *key columns*). ``after``
-    says where each cursor value lies (``_Column.where``); the values are parameters
-    a0, a1...
-
-    Nulls sort last, so after a value of a nullable column come greater values, then
-    nulls; after a null come only nulls with a greater id."""
-    columns = key.columns
-    first = columns[0]
-    attr = _attr(TaskRow, first)
-    if after is None:
-        if first.common is not None:
-            return _around_common(first, attr, None, [], columns, False)
-        # PostgreSQL's ascending indexes keep nulls last, as the order wants;
-        # SQLite's keep them first, so it reads the nulls as a range of their own
-        if not first.nullable or nulls_last_in_index:
-            return [_Range((), tuple(_order(TaskRow, columns)))]
-        return [
-            _Range((attr.is_not(None),), tuple(_order(TaskRow, columns, first_not_null=True))),
-            _Range((attr.is_(None),), tuple(_order(TaskRow, columns[1:])), null_due=True),
-        ]
-    ranges: list[_Range] = []
-    prefix: list[ColumnElement[bool]] = []
-    prefix_null = False
-    last = len(columns) - 1
-    ids = _attr(TaskRow, columns[last])
-    for j, column in enumerate(columns):
-        attr, where = _attr(TaskRow, column), after[j]
-        value = bindparam(f"a{j}", type_=attr.type)
-        # with the id next and in the same direction, one row comparison covers
-        # "greater here, or equal here and a greater id" in one index range
-        pair = j == last - 1 and column.descending == columns[last].descending
-        if where == "ahead":
-            ranges += _around_common(column, attr, value, prefix, columns[j:], prefix_null)
-        elif where != "null":
-            target: Any = row(attr, ids) if pair else attr
-            bound: Any = row(value, bindparam(f"a{last}", type_=ids.type)) if pair else value
-            beyond = target < bound if column.descending else target > bound
-            order = _order(TaskRow, columns[j:], first_not_null=True)
-            ranges.append(_Range((*prefix, beyond), tuple(order), null_due=prefix_null))
-            if column.nullable:
-                order = _order(TaskRow, columns[j + 1 :])
-                ranges.append(_Range((*prefix, attr.is_(None)), tuple(order), null_due=True))
-            if pair:
-                break
-        prefix.append(attr.is_(None) if where == "null" else attr == value)
-        prefix_null = prefix_null or where == "null"
-    return ranges
-
-
-def _around_common(
-    column: _Column,
-    attr: InstrumentedAttribute[Any],
-    value: BindParameter[Any] | None,
-    prefix: list[ColumnElement[bool]],
-    columns: Sequence[_Column],
-    prefix_null: bool,
-) -> list[_Range]:
-    """After ``value`` (or from the start) in a column with a common value: the rows
-    between it and the common value, then the common value's rows (one index range,
-    in the next columns' order), then the rest."""
-    full = tuple(_order(TaskRow, columns))
-    ahead = [column.ahead_of_common(attr)]
-    if value is not None:
-        ahead.append(attr < value if column.descending else attr > value)
-    common = attr == literal_column(str(column.common), Integer)
-    return [
-        _Range((*prefix, *ahead), full, null_due=prefix_null),
-        _Range((*prefix, common), tuple(_order(TaskRow, columns[1:])), null_due=prefix_null),
-        _Range((*prefix, column.past_common(attr)), full, null_due=prefix_null),
-    ]
+# -- cursors -------------------------------------------------------------------------
 
 
 def _fingerprint(query: InboxQuery) -> list[Any]:
@@ -563,7 +411,7 @@ def _check(query: InboxQuery, values: list[Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _encode_cursor(query: InboxQuery, key: _Key, last: TaskRow) -> str:
+def _encode_cursor(query: InboxQuery, key: SortKey, last: TaskRow) -> str:
     values: list[Any] = []
     for column in key.columns:
         value = getattr(last, column.name)
@@ -576,7 +424,7 @@ def _encode_cursor(query: InboxQuery, key: _Key, last: TaskRow) -> str:
     return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(query: InboxQuery, key: _Key) -> list[Any]:
+def _decode_cursor(query: InboxQuery, key: SortKey) -> list[Any]:
     """The sort key a cursor carries, typed; a cursor that was edited, truncated or
     made for another query is refused rather than silently skipping tasks."""
     text = query.cursor or ""
@@ -600,7 +448,7 @@ def _decode_cursor(query: InboxQuery, key: _Key) -> list[Any]:
     return typed
 
 
-def _typed(column: _Column, value: Any) -> Any:
+def _typed(column: SortColumn, value: Any) -> Any:
     if value is None:
         if not column.nullable:
             raise ValueError(f"{column.name} cannot be null")
