@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import staff
 from workflow.engine import Engine
 from workflow.errors import ConflictError, ForbiddenError, InvalidDataError
-from workflow.store.models import AuditRow
+from workflow.store.models import AuditRow, OutboxRow
 from workflow.views import InstanceView
 
 CLERK = staff("ana@planning.example.gov", "planning/intake")
@@ -148,3 +148,29 @@ def test_inbox__shows_open_tasks_of_my_queues_and_mine(
     engine.claim(session, task_id=task.id, actor=CLERK)
     assert [t.id for t in engine.inbox(session, actor=CLERK, view="mine")] == [task.id]
     assert engine.inbox(session, actor=OTHER_CLERK, view="mine") == []
+
+
+def _completed_event(session: Session, view: InstanceView) -> dict:
+    rows = session.scalars(
+        select(OutboxRow).where(OutboxRow.instance_id == view.id).order_by(OutboxRow.id.desc())
+    )
+    return next(e for e in next(iter(rows)).events if e["type"] == "task.completed")
+
+
+@pytest.mark.parametrize("step", ["intake (has a due date)", "review branch (no timers)"])
+def test_act__the_completed_event_carries_the_tasks_stored_version(
+    engine: Engine, session: Session, started: InstanceView, step: str
+) -> None:
+    """A client that keeps the event's version as ``expected_version`` must hold the
+    version the database has, with or without timers on the task."""
+    [task] = started.open_tasks()
+    view = engine.act(session, task_id=task.id, action="accept", actor=CLERK)
+    if step.startswith("review"):
+        task = next(t for t in view.open_tasks() if t.branch == "structural")
+        actor = staff("ed@planning.example.gov", "planning/engineers")
+        view = engine.act(session, task_id=task.id, action="approve", actor=actor)
+    [stored] = [t for t in view.tasks if t.id == task.id]
+    event = _completed_event(session, view)
+    assert event["task"]["id"] == str(task.id)
+    assert event["task"]["version"] == stored.version
+    assert event["task"]["status"] == "completed"

@@ -195,12 +195,8 @@ class Lifecycle(EngineBase):
         if task.assignee is None:
             completion["assignee"] = actor.on_behalf_of or actor.id
         timers = bool(task_spec.due or task_spec.remind or task_spec.escalate)
-        # the event's version is what it has always said: the task's version before
-        # this command, or one more for a task with timers (cancelling them used to
-        # flush the task before the event was built)
-        completed = replace(
-            task_view(task), **completion, version=task.version + 1 if timers else task.version
-        )
+        # the event shows the task as stored by this command (``save`` bumps its version)
+        completed = replace(task_view(task), **completion, version=task.version + 1)
         events: list[dict[str, Any]] = [{"type": "task.completed", "task": completed.as_json()}]
         staged = self._stage(
             instance,
