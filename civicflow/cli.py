@@ -13,6 +13,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -26,6 +27,7 @@ from workflow.directory import load_directory
 from workflow.engine import Engine
 from workflow.errors import CivicflowError, DefinitionError, InvalidDataError
 from workflow.graph import to_dot, to_mermaid
+from workflow.inbox import MAX_LIMIT, SORTS, VIEWS, InboxQuery
 from workflow.people import People
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
@@ -213,22 +215,86 @@ def start(app: App, workflow: str, input_json: str, email: str, business_key: st
 
 @main.command()
 @click.option("--as", "email", required=True)
-@click.option("--view", type=click.Choice(["mine", "queues", "all"]), default="queues")
+@click.option("--view", type=click.Choice(VIEWS), default="queues", show_default=True)
+@click.option("--workflow", help="only this workflow's tasks")
+@click.option("--state", help="only tasks in this state")
+@click.option("--queue", help="only this queue (one of yours)")
 @click.option(
-    "--status", type=click.Choice(["open", "completed", "cancelled", "any"]), default="open"
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="the case's input field NAME equals VALUE, read as JSON when it is JSON "
+    "(120, true, '\"007\"') and as text otherwise; repeat for several",
 )
+@click.option("--due-after", metavar="TIME", help="due at or after (ISO 8601; UTC if no zone)")
+@click.option("--due-before", metavar="TIME", help="due before (ISO 8601; UTC if no zone)")
+@click.option("--sort", type=click.Choice(SORTS), default="due", show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True)
+@click.option("--cursor", help="the next-page cursor a previous listing printed")
 @pass_app
 @reports_errors
-def inbox(app: App, email: str, view: str, status: str) -> None:
-    """List tasks for a person."""
+def inbox(
+    app: App,
+    email: str,
+    view: str,
+    workflow: str | None,
+    state: str | None,
+    queue: str | None,
+    fields: tuple[str, ...],
+    due_after: str | None,
+    due_before: str | None,
+    sort: str,
+    limit: int,
+    cursor: str | None,
+) -> None:
+    """List a person's tasks: one page of an inbox view, filtered and sorted."""
+    query = InboxQuery(
+        view,
+        workflow=workflow,
+        state=state,
+        queue=queue,
+        fields=dict(_field(text) for text in fields),
+        due_after=_moment("--due-after", due_after),
+        due_before=_moment("--due-before", due_before),
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+    )
     with app.db.transaction() as session:
         actor = app.actor(session, email)
-        tasks = app.engine.inbox(session, actor=actor, view=view, status=status)
-    for task in tasks:
+        page = app.engine.inbox_page(session, actor=actor, query=query)
+    for task in page.items:
         due = task.due_at.strftime("%Y-%m-%d") if task.due_at else "-"
         who = task.assignee or "unclaimed"
         click.echo(f"{task.id}  {task.queue:22} due {due}  {who:28} {task.title}")
-    click.echo(f"{len(tasks)} task(s)", err=True)
+    click.echo(f"{len(page.items)} task(s)", err=True)
+    if page.next_cursor:
+        click.echo(f"more: add --cursor {page.next_cursor}", err=True)
+
+
+def _field(text: str) -> tuple[str, Any]:
+    name, equals, raw = text.partition("=")
+    if not equals or not name:
+        raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint="--field")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name, value
+
+
+def _moment(option: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO 8601 date or time (e.g. 2026-12-21 or 2026-12-21T09:00)",
+            param_hint=option,
+        ) from error
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @main.command()

@@ -116,3 +116,87 @@ def test_a_case_from_the_shell_and_audit_verify(committed: Database, tmp_path: P
     broken = civicflow("audit", "verify", env=env)
     assert broken.returncode == 1
     assert re.search(r"BROKEN instance:\S+ #2 .*edited", broken.stdout), broken.stdout
+
+
+# The inbox's queries are tested on both databases in tests/test_inbox__*.py; these
+# tests are about the command line, so one database will do.
+on_sqlite = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def shell_cases(committed: Database, tmp_path: Path) -> tuple[dict[str, str], dict[int, str]]:
+    """A database with the demo staff and three building permits started from the
+    shell (floor areas 80, 450 and 450); their intake task ids by case number."""
+    env = {"CIVICFLOW_DATABASE_URL": committed.url, "CIVICFLOW_DATA_DIR": str(tmp_path)}
+    for setup in (("db", "upgrade"), ("users", "import", "demo/directory.yaml")):
+        assert civicflow(*setup, env=env).returncode == 0
+    assert civicflow("definitions", "load", env=env).returncode == 0
+    tasks: dict[int, str] = {}
+    for n, area in enumerate((80, 450, 450)):
+        started = civicflow(
+            "start",
+            "building-permit",
+            "--as",
+            "ben.okafor@planning.example.gov",
+            "--input",
+            f'{{"applicant": "Jo", "address": "{n} Main St", "floor_area_m2": {area}}}',
+            env=env,
+        )
+        found = re.search(r"task (\S+) \[planning/intake\]", started.stdout)
+        assert found is not None, started.stderr
+        tasks[n] = found[1]
+    return env, tasks
+
+
+@on_sqlite
+def test_inbox__filters_on_an_input_field_and_pages_with_the_cursor(shell_cases) -> None:
+    env, tasks = shell_cases
+    ana = ("inbox", "--as", "ana.ortiz@planning.example.gov")
+    first = civicflow(*ana, "--field", "floor_area_m2=450", "--limit", "1", env=env)
+    assert first.returncode == 0, first.stderr
+    cursor = re.search(r"more: add --cursor (\S+)", first.stderr)
+    assert cursor is not None, first.stderr
+    rest = civicflow(
+        *ana, "--field", "floor_area_m2=450", "--limit", "1", "--cursor", cursor[1], env=env
+    )
+    assert rest.returncode == 0 and "more:" not in rest.stderr
+    listed = {line.split()[0] for line in (first.stdout + rest.stdout).splitlines()}
+    assert listed == {tasks[1], tasks[2]}
+
+
+@on_sqlite
+def test_inbox__a_text_field_matches_text_only(shell_cases) -> None:
+    env, tasks = shell_cases
+    ana = ("inbox", "--as", "ana.ortiz@planning.example.gov")
+    by_address = civicflow(*ana, "--field", "address=0 Main St", env=env)
+    assert [line.split()[0] for line in by_address.stdout.splitlines()] == [tasks[0]]
+    as_text = civicflow(*ana, "--field", 'floor_area_m2="450"', env=env)
+    assert (as_text.returncode, as_text.stdout) == (0, "")
+
+
+@on_sqlite
+def test_inbox__an_edited_cursor_is_refused(shell_cases) -> None:
+    env, _ = shell_cases
+    ana = ("inbox", "--as", "ana.ortiz@planning.example.gov")
+    result = civicflow(*ana, "--cursor", "bm9uc2Vuc2U", env=env)
+    assert result.returncode == 1 and "malformed cursor" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("--field", "floor_area_m2"), 2, "is not NAME=VALUE"),
+        (("--due-after", "next week"), 2, "is not an ISO 8601 date"),
+        (("--field", "a.b=1"), 1, "field name 'a.b' is not valid"),
+        (("--view", "all"), 2, "'all' is not one of"),
+    ],
+)
+def test_inbox__bad_options_say_what_is_wrong_before_any_database_work(
+    tmp_path: Path, args: tuple[str, ...], code: int, says: str
+) -> None:
+    env = {"CIVICFLOW_DATABASE_URL": f"sqlite:///{tmp_path}/none.db"}
+    result = civicflow("inbox", "--as", "ana.ortiz@planning.example.gov", *args, env=env)
+    assert result.returncode == code and says in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "none.db").exists()
