@@ -73,30 +73,43 @@ def test_graph__of_a_broken_file_reports_problems() -> None:
     assert result.returncode == 1 and ": error: " in result.stderr
 
 
-def test_a_case_from_the_shell_and_audit_verify(committed: Database, tmp_path: Path) -> None:
+@pytest.fixture
+def shell(committed: Database, tmp_path: Path) -> dict[str, str]:
+    """The environment of a shell whose database is migrated and holds the demo staff
+    and the example definitions, set up with the commands a person would type."""
     env = {"CIVICFLOW_DATABASE_URL": committed.url, "CIVICFLOW_DATA_DIR": str(tmp_path)}
     assert civicflow("db", "upgrade", env=env).returncode == 0
     assert civicflow("users", "import", "demo/directory.yaml", env=env).returncode == 0
     assert civicflow("definitions", "load", env=env).returncode == 0
+    return env
+
+
+def start_permit(env: dict[str, str], address: str, floor_area_m2: int) -> str:
+    """Start a building permit as a clerk; the id of its intake task."""
     started = civicflow(
         "start",
         "building-permit",
         "--as",
         "ben.okafor@planning.example.gov",
         "--input",
-        '{"applicant": "Jo", "address": "1 Main St", "floor_area_m2": 20}',
+        f'{{"applicant": "Jo", "address": "{address}", "floor_area_m2": {floor_area_m2}}}',
         env=env,
     )
-    assert started.returncode == 0, started.stderr
-    task_id = re.search(r"task (\S+) \[planning/intake\]", started.stdout)
-    assert task_id is not None
+    found = re.search(r"task (\S+) \[planning/intake\]", started.stdout)
+    assert started.returncode == 0 and found is not None, started.stderr
+    return found[1]
+
+
+def test_a_case_from_the_shell_and_audit_verify(committed: Database, shell: dict[str, str]) -> None:
+    env = shell
+    task_id = start_permit(env, "1 Main St", 20)
     inbox = civicflow("inbox", "--as", "ana.ortiz@planning.example.gov", env=env)
-    assert task_id[1] in inbox.stdout
-    refused = civicflow("act", task_id[1], "accept", "--as", "cleo.park@legal.example.gov", env=env)
+    assert task_id in inbox.stdout
+    refused = civicflow("act", task_id, "accept", "--as", "cleo.park@legal.example.gov", env=env)
     assert refused.returncode == 1 and "not a member of queue" in refused.stderr
     acted = civicflow(
         "act",
-        task_id[1],
+        task_id,
         "accept",
         "--as",
         "ana.ortiz@planning.example.gov",
@@ -124,28 +137,11 @@ on_sqlite = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def shell_cases(committed: Database, tmp_path: Path) -> tuple[dict[str, str], dict[int, str]]:
-    """A database with the demo staff and three building permits started from the
-    shell (floor areas 80, 450 and 450); their intake task ids by case number."""
-    env = {"CIVICFLOW_DATABASE_URL": committed.url, "CIVICFLOW_DATA_DIR": str(tmp_path)}
-    for setup in (("db", "upgrade"), ("users", "import", "demo/directory.yaml")):
-        assert civicflow(*setup, env=env).returncode == 0
-    assert civicflow("definitions", "load", env=env).returncode == 0
-    tasks: dict[int, str] = {}
-    for n, area in enumerate((80, 450, 450)):
-        started = civicflow(
-            "start",
-            "building-permit",
-            "--as",
-            "ben.okafor@planning.example.gov",
-            "--input",
-            f'{{"applicant": "Jo", "address": "{n} Main St", "floor_area_m2": {area}}}',
-            env=env,
-        )
-        found = re.search(r"task (\S+) \[planning/intake\]", started.stdout)
-        assert found is not None, started.stderr
-        tasks[n] = found[1]
-    return env, tasks
+def shell_cases(shell: dict[str, str]) -> tuple[dict[str, str], dict[int, str]]:
+    """Three building permits started from the shell (floor areas 80, 450 and 450);
+    their intake task ids by case number."""
+    areas = (80, 450, 450)
+    return shell, {n: start_permit(shell, f"{n} Main St", area) for n, area in enumerate(areas)}
 
 
 @on_sqlite
