@@ -12,9 +12,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Row, bindparam, func, insert, inspect, select, update
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    Row,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import InstanceState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -121,6 +131,15 @@ class Store:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def _core(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
+        """Run a Core statement on the session's connection, in its transaction.
+
+        This skips the Session's ORM execution layer (its autoflush and ORM result
+        handling), which costs more than the statement on the hot path. So a caller
+        must have flushed any pending ORM row these rows refer to: ``save`` flushes a
+        new instance before its tasks are inserted."""
+        return self.session.connection().execute(statement, params)
+
     # -- definitions ------------------------------------------------------------------
 
     def definition(self, definition_id: int) -> DefinitionRow:
@@ -196,7 +215,7 @@ class Store:
     def task_views(self, instance_id: uuid.UUID) -> tuple[TaskView, ...]:
         """An instance's tasks as views, read as plain tuples of just the view's
         columns (no ORM objects, no mappings to build)."""
-        rows = self.session.execute(_SELECT_TASK_VIEWS, {"instance_id": instance_id})
+        rows = self._core(_SELECT_TASK_VIEWS, {"instance_id": instance_id})
         return tuple(task_view(row) for row in rows)
 
     def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
@@ -260,11 +279,11 @@ class Store:
             self.session.flush()
             return
         version = row.version
-        result = self.session.execute(
+        result = self._core(
             _SAVE[type(row)],
             {**changes, "version": version + 1, "row_id": row.id, "row_version": version},
         )
-        if cast(CursorResult[Any], result).rowcount != 1:
+        if result.rowcount != 1:
             raise StaleDataError(
                 f"{type(row).__name__} {row.id} was changed since it was read "
                 f"(it was at version {version})"
@@ -276,11 +295,11 @@ class Store:
     def insert_tasks(self, rows: list[dict[str, Any]]) -> None:
         """New tasks in one Core INSERT (no per-object unit-of-work cost)."""
         if rows:
-            self.session.execute(_INSERT_TASKS, rows)
+            self._core(_INSERT_TASKS, rows)
 
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.session.execute(_INSERT_JOBS, rows)
+            self._core(_INSERT_JOBS, rows)
 
     def add(self, *rows: Any) -> None:
         self.session.add_all(rows)
@@ -312,7 +331,7 @@ class Store:
         self, instance_id: uuid.UUID | None, events: list[dict[str, Any]], now: datetime
     ) -> None:
         if events:
-            self.session.execute(
+            self._core(
                 _INSERT_OUTBOX,
                 {
                     "created_at": now,
@@ -325,7 +344,7 @@ class Store:
     # -- audit --------------------------------------------------------------------------
 
     def insert_audit(self, row: dict[str, Any]) -> None:
-        self.session.execute(_INSERT_AUDIT, row)
+        self._core(_INSERT_AUDIT, row)
 
     def audit_stream(self, stream: str, make: Callable[[int], AuditRecord]) -> None:
         """Append to a stream that has no instance; ``make(seq)`` builds the record."""
