@@ -83,3 +83,21 @@ def test_start__writes_task_created_events_to_the_outbox(
     types = [e["type"] for e in row.events]
     assert types == ["instance.started", "task.created"]
     assert row.events[1]["task"]["queue"] == "planning/intake"
+
+
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [({"address": "1 Main\x00St"}, "/address"), ({"notes": ["ok", "a\x00"]}, "/notes/1")],
+)
+def test_start__a_nul_character_in_the_input_is_refused_with_its_place(
+    engine: Engine, session: Session, register, data: dict, where: str
+) -> None:
+    with pytest.raises(InvalidDataError) as refused:
+        engine.start(
+            session,
+            workflow=register("engine/approval"),
+            input={"applicant": "Jo", "address": "1 Main St", **data},
+            actor=CLERK,
+        )
+    assert [e.path for e in refused.value.errors] == [where]
+    assert "NUL" in refused.value.message

@@ -215,3 +215,11 @@ def test_query__bad_parameters_are_refused_with_what_is_valid(
 ) -> None:
     with pytest.raises(InvalidDataError, match=message):
         InboxQuery("queues", **options)
+
+
+def test_fields__a_nul_character_in_a_filter_matches_nothing_and_fails_nothing(
+    engine: Engine, session: Session, approval
+) -> None:
+    approval("1 Main St")
+    query = InboxQuery("queues", fields={"address": "1 Main St\x00"})
+    assert listed(engine, session, query) == []

@@ -98,6 +98,14 @@ def validate_against(schema: JsonSchema | None, value: Any, *, what: str, **cont
         value = {}
     if not isinstance(value, dict):
         raise InvalidDataError(f"{what} must be a JSON object", **context)
+    nul = _nul_path(value, "")
+    if nul is not None:  # PostgreSQL cannot store it in text; refused on both databases
+        message = "text must not contain the NUL character (U+0000)"
+        raise InvalidDataError(
+            f"{what} is invalid: {nul or '/'}: {message}",
+            errors=[FieldError(nul or "/", message)],
+            **context,
+        )
     if schema is not None:
         errors = sorted(schema.validator.iter_errors(value), key=lambda e: list(e.path))
         if errors:
@@ -108,6 +116,26 @@ def validate_against(schema: JsonSchema | None, value: Any, *, what: str, **cont
             summary = "; ".join(f"{f.path}: {f.message}" for f in fields[:3])
             raise InvalidDataError(f"{what} is invalid: {summary}", errors=fields, **context)
     return value
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The JSON pointer of the first text (key or value) holding a NUL, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}/{key}"
+            if "\x00" in str(key):
+                return where
+            found = _nul_path(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}/{index}")
+            if found is not None:
+                return found
+    return None
 
 
 class Runtime:

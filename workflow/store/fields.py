@@ -11,7 +11,8 @@ are.
 
 ``value`` is a canonical text that keeps JSON equality: a kind prefix, so the text
 "5" never equals the number 5 nor ``true`` equals 1; integral numbers written as
-integers, so 5 equals 5.0; texts longer than ``MAX_TEXT`` stored as their SHA-256.
+integers, so 5 equals 5.0; texts longer than ``MAX_TEXT`` (or holding a NUL, which
+PostgreSQL text cannot store) written as their SHA-256.
 Objects, arrays and nulls are not indexed (the inbox does not filter on them).
 """
 
@@ -48,8 +49,9 @@ def field_value(value: Any) -> str | None:
             return f"n:{int(value)}"
         return f"n:{value!r}"
     if isinstance(value, str):
-        if len(value) > MAX_TEXT:
-            return "h:" + hashlib.sha256(value.encode()).hexdigest()
+        # PostgreSQL text cannot hold NUL, and JSON strings can; a digest can
+        if len(value) > MAX_TEXT or "\x00" in value:
+            return "h:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
         return "s:" + value
     return None
 
