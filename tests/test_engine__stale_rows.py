@@ -46,17 +46,19 @@ def _bump_after_read(row_class: type[Base], row_id: Callable[[Any, Any], Any]) -
     return read_then_bump
 
 
-def test_act__a_task_row_changed_since_it_was_read_conflicts(
-    engine: Engine, session: Session, started: InstanceView, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("row_class", "row_id"),
+    [(TaskRow, lambda task, instance: task.id), (InstanceRow, lambda task, instance: instance.id)],
+    ids=["task row", "instance row"],
+)
+def test_act__a_row_changed_since_it_was_read_conflicts(
+    engine: Engine,
+    session: Session,
+    started: InstanceView,
+    monkeypatch: pytest.MonkeyPatch,
+    row_class: type[Base],
+    row_id: Callable[[Any, Any], Any],
 ) -> None:
-    monkeypatch.setattr(Store, "task_for_update", _bump_after_read(TaskRow, lambda t, i: t.id))
-    with pytest.raises(ConflictError):
-        engine.act(session, task_id=started.open_tasks()[0].id, action="accept", actor=CLERK)
-
-
-def test_act__an_instance_row_changed_since_it_was_read_conflicts(
-    engine: Engine, session: Session, started: InstanceView, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(Store, "task_for_update", _bump_after_read(InstanceRow, lambda t, i: i.id))
+    monkeypatch.setattr(Store, "task_for_update", _bump_after_read(row_class, row_id))
     with pytest.raises(ConflictError):
         engine.act(session, task_id=started.open_tasks()[0].id, action="accept", actor=CLERK)
