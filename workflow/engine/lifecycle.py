@@ -16,7 +16,6 @@ from workflow.compiler import compile_definition
 from workflow.engine.base import TASK_TIMERS, EngineBase, conflict_means, instance_facts
 from workflow.errors import ConflictError, ForbiddenError
 from workflow.runtime import Runtime, Step, TaskFacts
-from workflow.store.fields import insert_input_fields
 from workflow.store.models import DefinitionRow, InstanceRow
 from workflow.store.repository import Store, definition_info, new_task_views, task_view
 from workflow.views import DefinitionInfo, InstanceView
@@ -129,7 +128,7 @@ class Lifecycle(EngineBase):
             {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
         ]
         self._write(store, instance, step, staged, now, events)  # the instance INSERT first
-        insert_input_fields(session, instance.id, instance.input)  # needs the instance row
+        store.index_input(instance.id, instance.input)  # after the instance INSERT
         session.flush()
         return store.instance_view(
             instance, version=version, history=False, tasks=new_task_views(staged.tasks)

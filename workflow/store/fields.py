@@ -4,10 +4,10 @@ filters (``InboxQuery.fields``).
 JSON columns cannot be indexed on both databases, so filtering on ``input.address``
 without this table means opening every candidate instance. Instead each scalar field
 of an instance's input is written once, when the instance starts (the input never
-changes afterwards), as a row ``(name, value, instance_id)`` whose primary key is the
-lookup index: the inbox asks "which instances have ``address = '1 Main St'``" and
-reads exactly those, and the planner knows from the column statistics how many there
-are.
+changes afterwards; ``Store.index_input``), as a row ``(name, value, instance_id)``
+whose primary key is the lookup index: the inbox asks "which instances have
+``address = '1 Main St'``" and reads exactly those, and the planner knows from the
+column statistics how many there are. This module is pure: values, no I/O.
 
 ``value`` is a canonical text that keeps JSON equality: a kind prefix, so the text
 "5" never equals the number 5 nor ``true`` equals 1; integral numbers written as
@@ -24,16 +24,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
-
-from workflow.store.models import InputFieldRow
-
-__all__ = ["FIELD_NAME", "MAX_TEXT", "field_rows", "field_value", "insert_input_fields"]
+__all__ = ["FIELD_NAME", "MAX_TEXT", "field_rows", "field_value"]
 
 MAX_TEXT = 200
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,99}")
-_INSERT = insert(InputFieldRow.__table__)  # type: ignore[arg-type]
 
 
 def field_value(value: Any) -> str | None:
@@ -64,11 +58,3 @@ def field_rows(instance_id: uuid.UUID, input: Mapping[str, Any]) -> list[dict[st
         if text is not None and FIELD_NAME.fullmatch(name):
             rows.append({"name": name, "value": text, "instance_id": instance_id})
     return rows
-
-
-def insert_input_fields(session: Session, instance_id: uuid.UUID, input: Mapping[str, Any]) -> None:
-    """Index a new instance's input, in the transaction that starts it (after the
-    instance row is written: the rows refer to it)."""
-    rows = field_rows(instance_id, input)
-    if rows:
-        session.execute(_INSERT, rows)

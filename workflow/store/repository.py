@@ -31,11 +31,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.audit import AuditRecord, record_hash
 from workflow.errors import NotFoundError
+from workflow.store.fields import field_rows
 from workflow.store.models import (
     AuditRow,
     AuditStreamRow,
     Base,
     DefinitionRow,
+    InputFieldRow,
     InstanceRow,
     JobRow,
     OutboxRow,
@@ -54,6 +56,7 @@ _INSERT_TASKS = insert(_TASKS)
 _INSERT_JOBS = insert(Base.metadata.tables[JobRow.__tablename__])
 _INSERT_AUDIT = insert(Base.metadata.tables[AuditRow.__tablename__])
 _INSERT_OUTBOX = insert(Base.metadata.tables[OutboxRow.__tablename__])
+_INSERT_FIELDS = insert(Base.metadata.tables[InputFieldRow.__tablename__])
 _TASK_VIEW_COLUMNS = tuple(
     _TASKS.c[name]
     for name in (
@@ -296,6 +299,13 @@ class Store:
         """New tasks in one Core INSERT (no per-object unit-of-work cost)."""
         if rows:
             self._core(_INSERT_TASKS, rows)
+
+    def index_input(self, instance_id: uuid.UUID, input: dict[str, Any]) -> None:
+        """Write a new instance's input fields to the inbox's field index
+        (``workflow.store.fields``); the input never changes afterwards."""
+        rows = field_rows(instance_id, input)
+        if rows:
+            self._core(_INSERT_FIELDS, rows)
 
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
         if rows:
