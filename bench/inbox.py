@@ -37,7 +37,7 @@ from sqlalchemy import Connection, create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workflow.actors import Actor
-from workflow.inbox import InboxQuery, inbox, inbox_statement
+from workflow.inbox.query import InboxQuery, inbox, inbox_statement
 from workflow.store.database import Database
 
 PG_ADMIN = os.environ.get(

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from civicflow.config import Settings
 from workflow.actors import Actor
-from workflow.compiler import load_definition, validate_paths
-from workflow.directory import load_directory
 from workflow.engine import Engine
 from workflow.errors import CivicflowError, DefinitionError, InvalidDataError
-from workflow.graph import to_dot, to_mermaid
-from workflow.inbox import MAX_LIMIT, SORTS, VIEWS, InboxQuery
-from workflow.people import People
+from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxQuery
+from workflow.language.compiler import load_definition, validate_paths
+from workflow.language.graph import to_dot, to_mermaid
+from workflow.people.directory import load_directory
+from workflow.people.registry import People
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 

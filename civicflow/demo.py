@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from workflow.actors import SYSTEM, Actor
-from workflow.directory import load_directory
-from workflow.people import People
+from workflow.people.directory import load_directory
+from workflow.people.registry import People
 from workflow.store.audit_verify import verify_audit
 from workflow.views import InstanceView, TaskView
 

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from tests.conftest import DATA, T0, read, staff
 from workflow.actors import SYSTEM
-from workflow.bulk import BulkResult, bulk
-from workflow.directory import load_directory
 from workflow.engine import Engine
+from workflow.engine.bulk import BulkResult, bulk
 from workflow.errors import InvalidDataError
-from workflow.people import People
+from workflow.people.directory import load_directory
+from workflow.people.registry import People
 from workflow.store.database import Database
 from workflow.store.models import AuditRow, InstanceRow, TaskRow
 

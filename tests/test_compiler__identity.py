@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from workflow.compiler import compile_definition
+from workflow.language.compiler import compile_definition
 
 MINIMAL = (Path(__file__).parent / "data" / "valid" / "minimal.yaml").read_text(encoding="utf-8")
 

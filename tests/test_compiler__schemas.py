@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from workflow.compiler import load_definition
-from workflow.spec import WorkflowSpec
+from workflow.language.compiler import load_definition
+from workflow.language.spec import WorkflowSpec
 
 EVERY_FEATURE = Path(__file__).parent / "data" / "valid" / "every-feature.yaml"
 

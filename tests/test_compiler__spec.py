@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from workflow.compiler import compile_definition, load_definition
-from workflow.spec import JoinRule, StateKind, WorkflowSpec
+from workflow.language.compiler import compile_definition, load_definition
+from workflow.language.spec import JoinRule, StateKind, WorkflowSpec
 
 EVERY_FEATURE = Path(__file__).parent / "data" / "valid" / "every-feature.yaml"
 MINIMAL = (EVERY_FEATURE.parent / "minimal.yaml").read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ import yaml
 from civicflow.cli import App
 from civicflow.config import Settings
 from civicflow.demo import run_demo
-from workflow.compiler import load_definition, validate_paths
-from workflow.spec import TaskSpec, WorkflowSpec
+from workflow.language.compiler import load_definition, validate_paths
+from workflow.language.spec import TaskSpec, WorkflowSpec
 from workflow.store.database import Database
 
 ROOT = Path(__file__).parent.parent

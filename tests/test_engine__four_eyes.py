@@ -5,10 +5,10 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import T0, staff
 from workflow.actors import SYSTEM
-from workflow.directory import parse_directory
 from workflow.engine import Engine
 from workflow.errors import ForbiddenError
-from workflow.people import People
+from workflow.people.directory import parse_directory
+from workflow.people.registry import People
 from workflow.views import InstanceView
 
 # Ana works intake *and* is legal counsel: exactly who four-eyes is for.

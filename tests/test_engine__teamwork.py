@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import DATA, T0
 from workflow.actors import SYSTEM, Actor
-from workflow.directory import load_directory
 from workflow.engine import Engine
 from workflow.errors import ConflictError, ForbiddenError, InvalidDataError
-from workflow.people import People
+from workflow.people.directory import load_directory
+from workflow.people.registry import People
 from workflow.store.files import AttachmentStore
 from workflow.store.models import NotificationRow
 from workflow.views import InstanceView, TaskView

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from workflow.errors import ExpressionError
-from workflow.expressions import parse_expression, truthy
+from workflow.language.expressions import parse_expression, truthy
 
 SCOPE: Mapping[str, object] = {
     "input": {

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from workflow.errors import CivicflowError
-from workflow.expressions import (
+from workflow.language.expressions import (
     MAX_DEPTH,
     MAX_SOURCE_LENGTH,
     ExpressionSyntaxError,

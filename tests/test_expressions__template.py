@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from workflow.errors import ExpressionError
-from workflow.expressions import MAX_SOURCE_LENGTH, ExpressionSyntaxError, parse_template
+from workflow.language.expressions import MAX_SOURCE_LENGTH, ExpressionSyntaxError, parse_template
 
 SCOPE = {
     "input": {"address": "1 Main St", "floor_area_m2": 620, "tags": ["a", "b"]},

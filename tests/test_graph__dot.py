@@ -19,9 +19,9 @@ import pytest
 
 from tests.conftest import IN_CI, read
 from tests.test_graph__mermaid import expected_edges, odd_names_spec
-from workflow.compiler import compile_definition
-from workflow.graph import to_dot
-from workflow.spec import StateKind, StateSpec, WorkflowSpec
+from workflow.language.compiler import compile_definition
+from workflow.language.graph import to_dot
+from workflow.language.spec import StateKind, StateSpec, WorkflowSpec
 
 EXAMPLES = sorted(p.stem for p in (Path(__file__).parent.parent / "definitions").glob("*.yaml"))
 NAMES = ["valid/graph-guards", "valid/graph-parallel", *EXAMPLES]

@@ -6,9 +6,9 @@ import subprocess
 import pytest
 
 from tests.conftest import IN_CI, read
-from workflow.compiler import compile_definition
-from workflow.graph import to_dot, to_mermaid
-from workflow.spec import WorkflowSpec
+from workflow.language.compiler import compile_definition
+from workflow.language.graph import to_dot, to_mermaid
+from workflow.language.spec import WorkflowSpec
 
 NAMES = ["engine/approval", "engine/decision", "engine/wait", "engine/join-at-least"]
 

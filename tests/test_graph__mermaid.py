@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read
-from workflow.compiler import compile_definition
-from workflow.expressions import parse_expression, parse_template
-from workflow.graph import to_mermaid
-from workflow.spec import JoinRule, Rule, StateKind, StateSpec, TaskSpec, WorkflowSpec
+from workflow.language.compiler import compile_definition
+from workflow.language.expressions import parse_expression, parse_template
+from workflow.language.graph import to_mermaid
+from workflow.language.spec import JoinRule, Rule, StateKind, StateSpec, TaskSpec, WorkflowSpec
 
 EXAMPLES = sorted(p.stem for p in (Path(__file__).parent.parent / "definitions").glob("*.yaml"))
 NAMES = ["valid/graph-guards", "valid/graph-parallel", *EXAMPLES]

@@ -12,7 +12,7 @@ from tests.conftest import T0, staff
 from workflow.clock import FixedClock
 from workflow.engine import Engine
 from workflow.errors import InvalidDataError
-from workflow.inbox import InboxQuery
+from workflow.inbox.query import InboxQuery
 from workflow.views import InstanceView
 
 LEAD = staff("ana@planning.example.gov", "planning/intake", leads=("planning/intake",))

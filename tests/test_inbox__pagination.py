@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import staff
-from workflow import inbox
 from workflow.actors import Actor
 from workflow.clock import FixedClock
 from workflow.engine import Engine
 from workflow.errors import InvalidDataError
-from workflow.inbox import InboxPage, InboxQuery
+from workflow.inbox import query as inbox
+from workflow.inbox.query import InboxPage, InboxQuery
 from workflow.views import TaskView
 
 LEAD = staff("ana@planning.example.gov", "planning/intake", leads=("planning/intake",))

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.conftest import staff
-from workflow.inbox import InboxQuery, inbox, inbox_statement
+from workflow.inbox.query import InboxQuery, inbox, inbox_statement
 from workflow.store.database import Database
 from workflow.store.models import DefinitionRow
 

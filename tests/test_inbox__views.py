@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from tests.conftest import DATA, T0
 from workflow.actors import SYSTEM, Actor
 from workflow.clock import FixedClock
-from workflow.directory import load_directory
 from workflow.engine import Engine
 from workflow.errors import InvalidDataError
-from workflow.inbox import InboxQuery
-from workflow.people import People
+from workflow.inbox.query import InboxQuery
+from workflow.people.directory import load_directory
+from workflow.people.registry import People
 from workflow.views import TaskView
 
 ANA = "ana.ortiz@planning.example.gov"  # planning/intake (lead), planning/supervisors

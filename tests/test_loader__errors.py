@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workflow.errors import DefinitionError, Problem
-from workflow.loader import load_document
+from workflow.language.loader import load_document
 
 
 def problems(text: str) -> list[Problem]:

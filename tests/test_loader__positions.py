@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workflow.loader import load_document
+from workflow.language.loader import load_document
 
 TEXT = """\
 workflow: demo

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from workflow.errors import DefinitionError
-from workflow.loader import load_document
+from workflow.language.loader import load_document
 
 
 def test_on_key_stays_a_string() -> None:

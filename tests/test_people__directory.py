@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import DATA, T0
 from workflow.actors import SYSTEM
-from workflow.directory import load_directory, parse_directory
 from workflow.errors import DefinitionError
-from workflow.people import People
+from workflow.people.directory import load_directory, parse_directory
+from workflow.people.registry import People
 from workflow.store.models import MembershipRow, UserRow
 
 SMALL = DATA / "directory" / "small.yaml"

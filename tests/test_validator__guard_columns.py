@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from workflow.errors import Problem
-from workflow.loader import load_document
-from workflow.validator import validate
+from workflow.language.loader import load_document
+from workflow.language.validator import validate
 
 HEAD = """\
 workflow: demo

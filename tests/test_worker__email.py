@@ -22,9 +22,9 @@ from integrations.email import SmtpMailer
 from tests.conftest import DATA, T0, read, staff
 from workflow.actors import SYSTEM
 from workflow.clock import FixedClock
-from workflow.directory import load_directory
 from workflow.engine import Engine
-from workflow.people import People
+from workflow.people.directory import load_directory
+from workflow.people.registry import People
 from workflow.store.database import Database
 from workflow.store.models import JobRow, NotificationRow
 

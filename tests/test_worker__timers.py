@@ -14,9 +14,9 @@ from civicflow.worker import Worker
 from tests.conftest import DATA, T0, read, staff
 from workflow.actors import SYSTEM
 from workflow.clock import FixedClock
-from workflow.directory import load_directory
 from workflow.engine import Engine
-from workflow.people import People
+from workflow.people.directory import load_directory
+from workflow.people.registry import People
 from workflow.store.database import Database
 from workflow.store.models import AuditRow, JobRow, NotificationRow, TaskRow
 from workflow.store.repository import Store

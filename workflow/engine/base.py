@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.actors import Actor
-from workflow.audit import AuditRecord
 from workflow.clock import Clock, SystemClock
-from workflow.compiler import compile_definition
 from workflow.errors import ConflictError, ForbiddenError
-from workflow.people import People
-from workflow.runtime import InstanceFacts, Runtime, Step
+from workflow.language.compiler import compile_definition
+from workflow.people.registry import People
+from workflow.runtime.audit import AuditRecord
+from workflow.runtime.decisions import InstanceFacts, Runtime, Step
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
 from workflow.store.repository import Store, audit_row
 

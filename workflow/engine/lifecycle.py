@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.actors import SYSTEM, Actor
-from workflow.audit import AuditRecord
-from workflow.compiler import compile_definition
 from workflow.engine.base import TASK_TIMERS, EngineBase, conflict_means, instance_facts
 from workflow.errors import ConflictError, ForbiddenError
-from workflow.runtime import Runtime, Step, TaskFacts
+from workflow.language.compiler import compile_definition
+from workflow.runtime.audit import AuditRecord
+from workflow.runtime.decisions import Runtime, Step, TaskFacts
 from workflow.store.models import DefinitionRow, InstanceRow
 from workflow.store.repository import Store, definition_info, new_task_views, task_view
 from workflow.views import DefinitionInfo, InstanceView

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from workflow.actors import Actor
 from workflow.engine.base import EngineBase, conflict_means
 from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
-from workflow.inbox import InboxPage, InboxQuery, inbox
-from workflow.people import People
+from workflow.inbox.query import InboxPage, InboxQuery, inbox
+from workflow.people.registry import People
 from workflow.store.files import AttachmentStore
 from workflow.store.models import AttachmentRow, CommentRow, InstanceRow, TaskRow
 from workflow.store.repository import Store, task_view
@@ -281,7 +281,7 @@ class Teamwork(EngineBase):
         return self.inbox_page(session, actor=actor, query=InboxQuery(view, limit=limit)).items
 
     def inbox_page(self, session: Session, *, actor: Actor, query: InboxQuery) -> InboxPage:
-        """One page of ``actor``'s inbox (see ``workflow.inbox``), as of the engine's
+        """One page of ``actor``'s inbox (see ``workflow.inbox.query``), as of the engine's
         clock: it decides what is overdue and whom the actor substitutes for today."""
         return inbox(session, actor, query, now=self.clock.now())
 

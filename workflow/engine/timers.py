@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import SYSTEM
 from workflow.engine.base import EngineBase, conflict_means
-from workflow.people import People
+from workflow.people.registry import People
 from workflow.store.models import InstanceRow, TaskRow
 from workflow.store.repository import Store, task_view
 

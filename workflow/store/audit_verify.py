@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.audit import AuditFinding, AuditRecord, verify_stream
+from workflow.runtime.audit import AuditFinding, AuditRecord, verify_stream
 from workflow.store.models import AuditRow, AuditStreamRow, InstanceRow
 
 __all__ = ["verify_audit"]

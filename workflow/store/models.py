@@ -152,7 +152,7 @@ class InputFieldRow(Base):
     instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"), primary_key=True)
 
 
-# the inbox's sort orders (workflow.inbox), each ending in the id that makes it total
+# the inbox's sort orders (workflow.inbox.query), each ending in the id that makes it total
 _ORDERS = (
     ("due", ("due_at", "id")),
     ("created", ("created_at", "id")),
@@ -171,7 +171,7 @@ class TaskRow(Base):
     """A unit of human work in a shared queue (one per task state or parallel branch)."""
 
     __tablename__ = "tasks"
-    # The inbox (``workflow.inbox``) reads open tasks per queue or per person in one of
+    # The inbox (``workflow.inbox.query``) reads open tasks per queue or per person in one of
     # three orders, and completed tasks per person newest first. Each index below is
     # one of those orders, partial so it holds only the rows that view can show: the
     # open ones are a tenth of the table or less, and most open tasks have no assignee

@@ -29,8 +29,8 @@ from sqlalchemy.orm import InstanceState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.audit import AuditRecord, record_hash
 from workflow.errors import NotFoundError
+from workflow.runtime.audit import AuditRecord, record_hash
 from workflow.store.fields import field_rows
 from workflow.store.models import (
     AuditRow,

@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-02 10:00:00
 
-The inbox (``workflow.inbox``) reads each queue's or person's open tasks in index
+The inbox (``workflow.inbox.query``) reads each queue's or person's open tasks in index
 order and stops after a page, so every (view, sort) pair has an index whose key is
 that order followed by ``id``. The indexes are partial: open tasks are a small
 fraction of the table, and the per-person ones (assignee, delegate) skip the many

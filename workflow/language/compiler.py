@@ -20,11 +20,11 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from workflow.durations import Calendar, Duration, parse_duration
 from workflow.errors import DefinitionError, Problem
-from workflow.expressions import parse_expression, parse_template
-from workflow.loader import Document, load_document
-from workflow.spec import (
+from workflow.language.durations import Calendar, Duration, parse_duration
+from workflow.language.expressions import parse_expression, parse_template
+from workflow.language.loader import Document, load_document
+from workflow.language.spec import (
     CaseSla,
     Department,
     Escalation,
@@ -38,7 +38,7 @@ from workflow.spec import (
     WebhookTrigger,
     WorkflowSpec,
 )
-from workflow.validator import effective_calendar, validate, weekday
+from workflow.language.validator import effective_calendar, validate, weekday
 
 __all__ = ["compile_definition", "content_hash", "load_definition", "validate_paths"]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from workflow.spec import Rule, StateKind, StateSpec, TaskSpec, WorkflowSpec
+from workflow.language.spec import Rule, StateKind, StateSpec, TaskSpec, WorkflowSpec
 
 __all__ = ["to_dot", "to_mermaid"]
 

@@ -1,6 +1,6 @@
 """Rules about a definition as a whole: the state graph, names and guards.
 
-``workflow.validator`` checks each mapping on its own and records what it saw in an
+``workflow.language.validator`` checks each mapping on its own and records what it saw in an
 ``Outline`` (states and their kinds, every target, guard and four-eyes reference with
 its address). The rules here need the whole picture — a target exists, every state
 is reachable and can finish, a guard names only things that will exist at run time —
@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from workflow.errors import Problem
-from workflow.expressions import ExpressionSyntaxError, parse_expression, parse_template
-from workflow.loader import Address, Document
+from workflow.language.expressions import ExpressionSyntaxError, parse_expression, parse_template
+from workflow.language.loader import Address, Document
 
 __all__ = ["ROOTS", "Guard", "Outline", "Ref", "check_semantics", "did_you_mean"]
 

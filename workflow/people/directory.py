@@ -14,7 +14,7 @@ from typing import Any
 
 from workflow.actors import Actor
 from workflow.errors import DefinitionError, Problem
-from workflow.loader import Document, load_document
+from workflow.language.loader import Document, load_document
 
 __all__ = ["Directory", "DirectoryUser", "load_directory", "parse_directory"]
 

@@ -17,9 +17,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
-from workflow.audit import AuditRecord
-from workflow.directory import Directory
 from workflow.errors import InvalidDataError, NotFoundError
+from workflow.people.directory import Directory
+from workflow.runtime.audit import AuditRecord
 from workflow.store.models import (
     DepartmentRow,
     MembershipRow,

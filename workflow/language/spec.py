@@ -3,7 +3,7 @@
 A ``WorkflowSpec`` is what the validator and compiler produce from YAML and what the
 runtime reads; it is never mutated after compilation, so one instance is shared by
 every running workflow of that version and by every thread. Running instances and
-tasks are separate things (see ``workflow.runtime`` and ``workflow.store``): the spec
+tasks are separate things (see ``workflow.runtime.decisions`` and ``workflow.store``): the spec
 says what *may* happen, an instance records what *did*.
 
 State kinds (exactly one per state):
@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-    from workflow.durations import Calendar, Duration
-    from workflow.expressions import Expression, Template
+    from workflow.language.durations import Calendar, Duration
+    from workflow.language.expressions import Expression, Template
 
 __all__ = [
     "CaseSla",

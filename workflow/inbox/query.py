@@ -13,7 +13,7 @@ million, so the query is shaped for the indexes (``TaskRow.__table_args__``):
   the next page starts strictly after it. Offsets would re-read every earlier page.
 * "After the cursor" is split into ranges that are each one contiguous index range
   (``(due_at, id) > (d, i)``, then the tasks without a due date, …), because an
-  ``OR`` over the sort columns would defeat the index bounds (``workflow.sort_keys``).
+  ``OR`` over the sort columns would defeat the index bounds (``workflow.inbox.sort_keys``).
   Tasks without a due date sort last, on both databases.
 
 * A business-data filter (``fields``) reads the input-field index
@@ -59,8 +59,7 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.errors import InvalidDataError
-from workflow.people import People
-from workflow.sort_keys import (
+from workflow.inbox.sort_keys import (
     KEYS,
     IndexRange,
     SortColumn,
@@ -70,6 +69,7 @@ from workflow.sort_keys import (
     positions,
     ranges_after,
 )
+from workflow.people.registry import People
 from workflow.store.fields import FIELD_NAME, field_value
 from workflow.store.models import InputFieldRow, TaskRow
 from workflow.store.repository import task_view

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from workflow.durations import DEFAULT_CALENDAR, Calendar
 from workflow.errors import ConflictError, ExpressionError, FieldError, InvalidDataError
-from workflow.machine import StateMachine
-from workflow.spec import JsonSchema, StateKind, StateSpec, TaskSpec, WorkflowSpec
+from workflow.language.durations import DEFAULT_CALENDAR, Calendar
+from workflow.language.spec import JsonSchema, StateKind, StateSpec, TaskSpec, WorkflowSpec
+from workflow.runtime.machine import StateMachine
 
 __all__ = ["InstanceFacts", "NewTask", "NewTimer", "Runtime", "Step", "TaskFacts"]
 

@@ -7,7 +7,7 @@ a workflow uses. So we compose the node tree ourselves (no Python objects are ev
 built from tags), keep keys as the raw strings that were typed, resolve values with
 a YAML 1.2-like core schema, and record positions by path. Only problems with the
 YAML itself (syntax, duplicate keys, tags, aliases) are raised here; the meaning of
-the data is checked by ``workflow.validator``.
+the data is checked by ``workflow.language.validator``.
 """
 
 from __future__ import annotations

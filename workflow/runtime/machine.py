@@ -20,7 +20,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from workflow.errors import ExpressionError
-from workflow.spec import Rule, StateKind, WorkflowSpec
+from workflow.language.spec import Rule, StateKind, WorkflowSpec
 
 __all__ = ["StateMachine"]
 

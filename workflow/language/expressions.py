@@ -3,7 +3,7 @@
 Why a language of our own: definitions are YAML written by process owners, and YAML
 is data (house rule 4). Handing their text to Python's ``eval`` would let a
 definition reach any object in the process, so this module has its own tokenizer
-(``workflow._expr_lexer``) and recursive-descent parser. Names are looked up only as
+(``workflow.language._expr_lexer``) and recursive-descent parser. Names are looked up only as
 keys of mappings and indexes of lists, never as Python attributes, and only a fixed
 list of functions exists. A definition is parsed once when it is compiled; the parse
 tree becomes nested closures, so ``evaluate`` (run on every user action) does no
@@ -65,8 +65,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from workflow._expr_lexer import LexError, Token, tokenize
 from workflow.errors import CivicflowError, ExpressionError
+from workflow.language._expr_lexer import LexError, Token, tokenize
 
 __all__ = [
     "Expression",

@@ -1,10 +1,10 @@
 """Validation of a loaded definition: every problem at once, never a traceback.
 
 A process owner should fix a definition in one pass, so nothing here stops at the
-first mistake: each mapping is checked on its own (``workflow.validator_states`` for
+first mistake: each mapping is checked on its own (``workflow.language.validator_states`` for
 states and tasks), every problem is collected with the position it was written at,
 and the whole-definition rules (targets, reachability, guards) of
-``workflow.semantics`` run on what was seen. The compiler builds a spec only from a
+``workflow.language.semantics`` run on what was seen. The compiler builds a spec only from a
 definition that passes, so it can trust every shape.
 """
 
@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from workflow.errors import Problem
-from workflow.loader import Document
-from workflow.semantics import Ref, check_semantics, did_you_mean
-from workflow.validator_states import IDENTIFIER, SLUG, SPELLING, StateChecker, describe
+from workflow.language.loader import Document
+from workflow.language.semantics import Ref, check_semantics, did_you_mean
+from workflow.language.validator_states import IDENTIFIER, SLUG, SPELLING, StateChecker, describe
 
 __all__ = ["TOP_KEYS", "WEEKDAYS", "effective_calendar", "validate", "weekday"]
 

@@ -1,10 +1,10 @@
 """Structural checks of states and tasks, and the checking vocabulary they share.
 
-Split from ``workflow.validator`` (which walks the top level of a definition) so that
+Split from ``workflow.language.validator`` (which walks the top level of a definition) so that
 each file fits in a head. Every check reports and carries on: a value of the wrong
 type is described ("not a list") and skipped, never allowed to raise, and each
 state's targets, guards and four-eyes references are recorded in the ``Outline``
-for the whole-definition rules of ``workflow.semantics``.
+for the whole-definition rules of ``workflow.language.semantics``.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from workflow.durations import DurationError, parse_duration
 from workflow.errors import Problem
-from workflow.loader import Address, Document
-from workflow.semantics import ROOTS, Guard, Outline, Ref, did_you_mean
+from workflow.language.durations import DurationError, parse_duration
+from workflow.language.loader import Address, Document
+from workflow.language.semantics import ROOTS, Guard, Outline, Ref, did_you_mean
 
 __all__ = [
     "EVENT",

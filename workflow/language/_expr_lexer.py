@@ -1,4 +1,4 @@
-"""Tokenizer for ``workflow.expressions`` (private; import from there).
+"""Tokenizer for ``workflow.language.expressions`` (private; import from there).
 
 Kept apart so the parser module stays readable. It knows nothing about the
 public error types: it raises ``LexError`` with a 0-based offset, and the parser

@@ -1,0 +1,1 @@
+"""The shared inbox: views, filters, sorts and cursors over open and completed tasks."""

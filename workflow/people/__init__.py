@@ -1,0 +1,1 @@
+"""People, departments and queues: the directory file, sign-in sync and substitutes."""
