@@ -18,47 +18,30 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.orm import Session
 
 from civicflow.config import Settings
-from workflow.actors import Actor
-from workflow.engine import Engine
-from workflow.errors import CivicflowError, DefinitionError, InvalidDataError
-from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxQuery
-from workflow.language.compiler import load_definition, validate_paths
-from workflow.language.graph import to_dot, to_mermaid
-from workflow.people.directory import load_directory
-from workflow.people.registry import People
-from workflow.store.audit_verify import verify_audit
-from workflow.store.database import Database
+from civicflow.services import Services
+from workflow import (
+    MAX_LIMIT,
+    SORTS,
+    VIEWS,
+    Actor,
+    CivicflowError,
+    DefinitionError,
+    InboxQuery,
+    InvalidDataError,
+    People,
+    load_definition,
+    load_directory,
+    to_dot,
+    to_mermaid,
+    validate_paths,
+    verify_audit,
+)
 
 P = ParamSpec("P")
 CLI_ACTOR = Actor(id="cli", name="Command line", idp="cli")
 R = TypeVar("R")
-
-
-class App:
-    """What commands share: settings, the database and the engine, made on demand."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._db: Database | None = None
-        self.engine = Engine()
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._db = Database(self.settings.database_url)
-        return self._db
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.dispose()
-            self._db = None
-
-    def actor(self, session: Session, email: str, *, mfa: bool = False) -> Actor:
-        """A person from the database (import them with ``civicflow users import``)."""
-        return People(session).actor(email, idp="cli", mfa=mfa)
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -79,7 +62,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-pass_app = click.make_pass_decorator(App)
+pass_app = click.make_pass_decorator(Services)
 
 
 @click.group()
@@ -90,7 +73,7 @@ def main(ctx: click.Context) -> None:
         settings = Settings.from_env()
     except ValueError as error:  # a malformed CIVICFLOW_* variable: say which, no traceback
         raise click.UsageError(str(error)) from error
-    app = App(settings)
+    app = Services(settings)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
@@ -126,7 +109,7 @@ def db() -> None:
 @db.command("upgrade")
 @pass_app
 @reports_errors
-def db_upgrade(app: App) -> None:
+def db_upgrade(app: Services) -> None:
     """Apply migrations (safe to repeat)."""
     app.db.upgrade()
     click.echo(f"database at head: {app.db.engine.url.render_as_string(hide_password=True)}")
@@ -140,7 +123,7 @@ def audit() -> None:
 @audit.command("verify")
 @pass_app
 @reports_errors
-def audit_verify(app: App) -> None:
+def audit_verify(app: Services) -> None:
     """Re-hash the audit chain; name every record that was edited, deleted or moved."""
     with app.db.transaction() as session:
         checked, findings = verify_audit(session)
@@ -161,7 +144,7 @@ def definitions() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @pass_app
 @reports_errors
-def definitions_load(app: App, paths: tuple[Path, ...]) -> None:
+def definitions_load(app: Services, paths: tuple[Path, ...]) -> None:
     """Register definition files (default: the definitions directory)."""
     files = _yaml_files(paths or (app.settings.definitions_dir,))
     with app.db.transaction() as session:
@@ -174,7 +157,7 @@ def definitions_load(app: App, paths: tuple[Path, ...]) -> None:
 @definitions.command("list")
 @pass_app
 @reports_errors
-def definitions_list(app: App) -> None:
+def definitions_list(app: Services) -> None:
     with app.db.transaction() as session:
         for info in app.engine.definitions(session):
             click.echo(f"{info.key:24} v{info.version:<3} {info.content_hash[:12]}  {info.title}")
@@ -197,10 +180,12 @@ def _json_option(value: str | None, what: str) -> Any:
 @click.option("--business-key")
 @pass_app
 @reports_errors
-def start(app: App, workflow: str, input_json: str, email: str, business_key: str | None) -> None:
+def start(
+    app: Services, workflow: str, input_json: str, email: str, business_key: str | None
+) -> None:
     """Start an instance of WORKFLOW."""
     with app.db.transaction() as session:
-        actor = app.actor(session, email)
+        actor = app.actor(session, email, idp="cli")
         view = app.engine.start(
             session,
             workflow=workflow,
@@ -235,7 +220,7 @@ def start(app: App, workflow: str, input_json: str, email: str, business_key: st
 @pass_app
 @reports_errors
 def inbox(
-    app: App,
+    app: Services,
     email: str,
     view: str,
     workflow: str | None,
@@ -262,7 +247,7 @@ def inbox(
         cursor=cursor,
     )
     with app.db.transaction() as session:
-        actor = app.actor(session, email)
+        actor = app.actor(session, email, idp="cli")
         page = app.engine.inbox_page(session, actor=actor, query=query)
     for task in page.items:
         due = task.due_at.strftime("%Y-%m-%d") if task.due_at else "-"
@@ -306,11 +291,11 @@ def _moment(option: str, text: str | None) -> datetime | None:
 @pass_app
 @reports_errors
 def act(
-    app: App, task_id: uuid.UUID, action: str, email: str, data_json: str | None, mfa: bool
+    app: Services, task_id: uuid.UUID, action: str, email: str, data_json: str | None, mfa: bool
 ) -> None:
     """Complete a task with ACTION."""
     with app.db.transaction() as session:
-        actor = app.actor(session, email, mfa=mfa)
+        actor = app.actor(session, email, idp="cli", mfa=mfa)
         view = app.engine.act(
             session,
             task_id=task_id,
@@ -326,10 +311,12 @@ def act(
 @click.option("--as", "email", required=True)
 @pass_app
 @reports_errors
-def claim(app: App, task_id: uuid.UUID, email: str) -> None:
+def claim(app: Services, task_id: uuid.UUID, email: str) -> None:
     """Claim a task from a shared queue."""
     with app.db.transaction() as session:
-        task = app.engine.claim(session, task_id=task_id, actor=app.actor(session, email))
+        task = app.engine.claim(
+            session, task_id=task_id, actor=app.actor(session, email, idp="cli")
+        )
     click.echo(f"{task.id} claimed by {task.assignee}")
 
 
@@ -339,7 +326,7 @@ def claim(app: App, task_id: uuid.UUID, email: str) -> None:
 @click.option("--data", "data_json")
 @pass_app
 @reports_errors
-def signal(app: App, instance_id: uuid.UUID, event: str, data_json: str | None) -> None:
+def signal(app: Services, instance_id: uuid.UUID, event: str, data_json: str | None) -> None:
     """Deliver EVENT to an instance waiting for it."""
     actor = CLI_ACTOR
     with app.db.transaction() as session:
@@ -357,7 +344,7 @@ def signal(app: App, instance_id: uuid.UUID, event: str, data_json: str | None) 
 @click.argument("instance_id", type=click.UUID)
 @pass_app
 @reports_errors
-def show(app: App, instance_id: uuid.UUID) -> None:
+def show(app: Services, instance_id: uuid.UUID) -> None:
     """An instance: state, tasks and audit trail."""
     with app.db.transaction() as session:
         view = app.engine.instance(session, instance_id)
@@ -386,7 +373,7 @@ def users() -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @pass_app
 @reports_errors
-def users_import(app: App, file: Path) -> None:
+def users_import(app: Services, file: Path) -> None:
     """Create or update people and queues from a directory file (safe to repeat)."""
     directory = load_directory(file)
     with app.db.transaction() as session:
@@ -406,7 +393,7 @@ def users_import(app: App, file: Path) -> None:
 @click.option("--until", "ends_on", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @pass_app
 @reports_errors
-def users_away(app: App, email: str, substitute: str, starts_on: Any, ends_on: Any) -> None:
+def users_away(app: Services, email: str, substitute: str, starts_on: Any, ends_on: Any) -> None:
     """Record an absence: SUBSTITUTE acts on EMAIL's tasks on their behalf."""
     with app.db.transaction() as session:
         People(session).set_substitute(
@@ -428,11 +415,11 @@ def users_away(app: App, email: str, substitute: str, starts_on: Any, ends_on: A
 @click.option("--as", "email", required=True, help="a lead of the task's queue")
 @pass_app
 @reports_errors
-def assign(app: App, task_id: uuid.UUID, assignee: str, email: str) -> None:
+def assign(app: Services, task_id: uuid.UUID, assignee: str, email: str) -> None:
     """Assign a task to a member of its queue."""
     with app.db.transaction() as session:
         task = app.engine.assign(
-            session, task_id=task_id, assignee=assignee, actor=app.actor(session, email)
+            session, task_id=task_id, assignee=assignee, actor=app.actor(session, email, idp="cli")
         )
     click.echo(f"{task.id} assigned to {task.assignee}")
 
@@ -443,10 +430,12 @@ def assign(app: App, task_id: uuid.UUID, assignee: str, email: str) -> None:
 @click.option("--as", "email", required=True)
 @pass_app
 @reports_errors
-def delegate(app: App, task_id: uuid.UUID, to: str, email: str) -> None:
+def delegate(app: Services, task_id: uuid.UUID, to: str, email: str) -> None:
     """Let TO act on a task on the assignee's behalf."""
     with app.db.transaction() as session:
-        task = app.engine.delegate(session, task_id=task_id, to=to, actor=app.actor(session, email))
+        task = app.engine.delegate(
+            session, task_id=task_id, to=to, actor=app.actor(session, email, idp="cli")
+        )
     click.echo(f"{task.id} delegated to {to}")
 
 
@@ -458,7 +447,7 @@ def delegate(app: App, task_id: uuid.UUID, to: str, email: str) -> None:
 @pass_app
 @reports_errors
 def comment(
-    app: App, instance_id: uuid.UUID, body: str, email: str, task_id: uuid.UUID | None
+    app: Services, instance_id: uuid.UUID, body: str, email: str, task_id: uuid.UUID | None
 ) -> None:
     """Comment on an instance (mention people as @name@agency.gov)."""
     with app.db.transaction() as session:
@@ -467,7 +456,7 @@ def comment(
             instance_id=instance_id,
             task_id=task_id,
             body=body,
-            actor=app.actor(session, email),
+            actor=app.actor(session, email, idp="cli"),
         )
     click.echo(
         f"comment {result['id']}"
@@ -483,7 +472,7 @@ def comment(
 )
 @pass_app
 @reports_errors
-def demo(app: App, workflow: str) -> None:
+def demo(app: Services, workflow: str) -> None:
     """Migrate, load the example definitions and walk one case through."""
     from civicflow.demo import run_demo
 
@@ -497,7 +486,7 @@ def demo(app: App, workflow: str) -> None:
 @click.option("--lease", type=float, default=60.0, show_default=True, help="Claim seconds.")
 @pass_app
 @reports_errors
-def worker(app: App, once: bool, name: str | None, poll: float, lease: float) -> None:
+def worker(app: Services, once: bool, name: str | None, poll: float, lease: float) -> None:
     """Fire due timers (deadlines, reminders, escalations, wait timeouts); send e-mail."""
     from datetime import timedelta
 

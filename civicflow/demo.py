@@ -16,20 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from workflow.actors import SYSTEM, Actor
-from workflow.people.directory import load_directory
-from workflow.people.registry import People
-from workflow.store.audit_verify import verify_audit
-from workflow.views import InstanceView, TaskView
+from workflow import SYSTEM, Actor, InstanceView, People, TaskView, load_directory, verify_audit
 
 if TYPE_CHECKING:
-    from civicflow.cli import App
+    from civicflow.services import Services
 
 Echo = Callable[[str], None]
 CASES = Path(__file__).resolve().parent.parent / "demo" / "cases.yaml"
 
 
-def run_demo(app: App, *, echo: Echo, workflow: str = "building-permit") -> InstanceView:
+def run_demo(app: Services, *, echo: Echo, workflow: str = "building-permit") -> InstanceView:
     settings = app.settings
     app.db.upgrade()
     echo(f"database: {app.db.engine.url.render_as_string(hide_password=True)}")
@@ -86,7 +82,7 @@ def run_demo(app: App, *, echo: Echo, workflow: str = "building-permit") -> Inst
 
 
 def _work(
-    app: App, echo: Echo, case: dict[str, Any], task: TaskView, acted: set[str]
+    app: Services, echo: Echo, case: dict[str, Any], task: TaskView, acted: set[str]
 ) -> InstanceView:
     step = case["steps"].get(task.branch or task.state, {})
     with app.db.transaction() as session:

@@ -1,0 +1,97 @@
+"""Civicflow's workflow engine: the public API.
+
+Everything outside ``workflow/`` (the CLI, the web app, the worker, integrations)
+imports from here and nowhere deeper; ``tests/test_public_api.py`` pins the list and
+checks that no caller reaches a private path. The layers behind it (``language`` →
+``runtime`` → ``store`` → ``engine``/``inbox``/``people``) are free to move.
+
+Typical use::
+
+    from workflow import Database, Engine, SystemClock
+
+    db = Database(url)
+    engine = Engine(clock=SystemClock())
+    with db.transaction() as session:
+        view = engine.start(session, workflow="building-permit", input={...}, actor=actor)
+"""
+
+from __future__ import annotations
+
+from workflow.actors import SYSTEM, Actor
+from workflow.clock import Clock, FixedClock, SystemClock
+from workflow.engine import TIMER_KINDS, Engine
+from workflow.engine.bulk import MAX_BULK, BulkResult, bulk
+from workflow.errors import (
+    CivicflowError,
+    ConflictError,
+    DefinitionError,
+    ExpressionError,
+    FieldError,
+    ForbiddenError,
+    InvalidDataError,
+    NotFoundError,
+    Problem,
+)
+from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxPage, InboxQuery, inbox
+from workflow.language.compiler import (
+    compile_definition,
+    content_hash,
+    load_definition,
+    validate_paths,
+)
+from workflow.language.graph import to_dot, to_mermaid
+from workflow.language.spec import WorkflowSpec
+from workflow.people.directory import Directory, load_directory, parse_directory
+from workflow.people.registry import People
+from workflow.runtime.audit import AuditFinding
+from workflow.store.audit_verify import verify_audit
+from workflow.store.database import Database
+from workflow.store.files import AttachmentStore
+from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
+
+__all__ = [
+    "MAX_BULK",
+    "MAX_LIMIT",
+    "SORTS",
+    "SYSTEM",
+    "TIMER_KINDS",
+    "VIEWS",
+    "Actor",
+    "AttachmentStore",
+    "AuditEntry",
+    "AuditFinding",
+    "BulkResult",
+    "CivicflowError",
+    "Clock",
+    "ConflictError",
+    "Database",
+    "DefinitionError",
+    "DefinitionInfo",
+    "Directory",
+    "Engine",
+    "ExpressionError",
+    "FieldError",
+    "FixedClock",
+    "ForbiddenError",
+    "InboxPage",
+    "InboxQuery",
+    "InstanceView",
+    "InvalidDataError",
+    "NotFoundError",
+    "People",
+    "Problem",
+    "SystemClock",
+    "TaskView",
+    "WorkflowSpec",
+    "bulk",
+    "compile_definition",
+    "content_hash",
+    "inbox",
+    "load_definition",
+    "load_directory",
+    "parse_directory",
+    "to_dot",
+    "to_mermaid",
+    "validate_paths",
+    "verify_audit",
+]
