@@ -26,4 +26,5 @@ def test_the_docs_page_loads_only_vendored_assets(client: Any) -> None:
     sources = re.findall(r'(?:src|href)="([^"]+)"', page.get_data(as_text=True))
     assert sources and all(s.startswith("/static/") for s in sources), sources
     for source in sources:
-        assert client.get(source).status_code == 200, source
+        with client.get(source) as asset:
+            assert asset.status_code == 200, source
