@@ -29,11 +29,20 @@ from workflow.errors import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
-from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxPage, InboxQuery, inbox
-from workflow.language.compiler import compile_definition, content_hash
+from workflow.inbox.query import (
+    MAX_LIMIT,
+    SORTS,
+    VIEWS,
+    InboxPage,
+    InboxQuery,
+    inbox,
+    inbox_statement,
+)
+from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
@@ -73,6 +82,7 @@ __all__ = [
     "InboxQuery",
     "InstanceView",
     "InvalidDataError",
+    "InvariantError",
     "NotFoundError",
     "People",
     "Problem",
@@ -81,8 +91,8 @@ __all__ = [
     "WorkflowSpec",
     "bulk",
     "compile_definition",
-    "content_hash",
     "inbox",
+    "inbox_statement",
     "load_definition",
     "load_directory",
     "parse_directory",
