@@ -29,22 +29,11 @@ from workflow.errors import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
-from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxPage, InboxQuery, inbox
-from workflow.language.compiler import (
-    compile_definition,
-    content_hash,
-    load_definition,
-    validate_paths,
-)
-from workflow.language.graph import to_dot, to_mermaid
-from workflow.language.spec import WorkflowSpec
-from workflow.people.directory import Directory, load_directory, parse_directory
-from workflow.people.registry import People
-from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
-from workflow.queries import (
+from workflow.inbox.lookup import (
     InstancePage,
     definition_source,
     definition_versions,
@@ -53,9 +42,25 @@ from workflow.queries import (
     find_task,
     search_instances,
 )
+from workflow.inbox.query import (
+    MAX_LIMIT,
+    SORTS,
+    VIEWS,
+    InboxPage,
+    InboxQuery,
+    inbox,
+    inbox_statement,
+)
+from workflow.language.compiler import compile_definition
+from workflow.language.graph import to_dot, to_mermaid
+from workflow.language.spec import WorkflowSpec
+from workflow.people.directory import Directory, load_directory, parse_directory
+from workflow.people.registry import People
+from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
+from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.store.idempotency import IdempotencyKeys, StoredResponse
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
@@ -92,6 +97,7 @@ __all__ = [
     "InstancePage",
     "InstanceView",
     "InvalidDataError",
+    "InvariantError",
     "NotFoundError",
     "People",
     "Problem",
@@ -102,13 +108,13 @@ __all__ = [
     "WorkflowSpec",
     "bulk",
     "compile_definition",
-    "content_hash",
     "definition_source",
     "definition_versions",
     "departments",
     "find_instance",
     "find_task",
     "inbox",
+    "inbox_statement",
     "load_definition",
     "load_directory",
     "parse_directory",
