@@ -538,6 +538,7 @@ def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
     from web.server import serve as run_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state callback
     bootstrap(app, echo=click.echo)
     run_server(
         create_app(app.settings, services=app),
