@@ -47,6 +47,8 @@ from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.files import AttachmentStore
+from workflow.store.jobs import Claim, FailedJob, JobQueue
+from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "AuditFinding",
     "BulkResult",
     "CivicflowError",
+    "Claim",
     "Clock",
     "ConflictError",
     "Database",
@@ -70,6 +73,7 @@ __all__ = [
     "Directory",
     "Engine",
     "ExpressionError",
+    "FailedJob",
     "FieldError",
     "FixedClock",
     "ForbiddenError",
@@ -77,7 +81,10 @@ __all__ = [
     "InboxQuery",
     "InstanceView",
     "InvalidDataError",
+    "JobQueue",
     "NotFoundError",
+    "Notification",
+    "NotificationQueue",
     "People",
     "Problem",
     "SystemClock",
