@@ -214,7 +214,8 @@ def nested_quantifier(pattern: str) -> str | None:
             inner, closed_at = holds, opened
             index += 1
             if index < len(pattern) and _repeats(pattern, index) and inner:
-                return pattern[closed_at : index + 1]
+                end = pattern.find("}", index) + 1 if pattern[index] == "{" else index + 1
+                return pattern[closed_at:end]
             if holds and stack:
                 stack[-1] = (stack[-1][0], True)
             continue
