@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import read, staff
 from workflow.clock import FixedClock
 from workflow.engine import Engine
-from workflow.errors import DefinitionError
+from workflow.errors import ConflictError, DefinitionError
 from workflow.store.models import DefinitionRow
 
 CLERK = staff("ana@planning.example.gov", "planning/intake")
@@ -72,3 +72,12 @@ def test_a_guard_on_an_input_field_declared_under_all_of__decides(
 
     assert [house.state, shed.state] == ["structural", "simple"]
     assert house.open_tasks()[0].title == "Structural review (3 floors)"
+
+
+def test_a_wait_with_only_a_timeout__refuses_events_saying_it_waits_for_its_timeout(
+    engine: Engine, session: Session, register
+) -> None:
+    view = engine.start(session, workflow=register("valid/wait-standstill"), input={}, actor=CLERK)
+
+    with pytest.raises(ConflictError, match="it waits for: nothing but its timeout"):
+        engine.signal(session, instance_id=view.id, event="objection.filed", actor=CLERK)

@@ -211,6 +211,8 @@ class Runtime:
         state = self.spec.states[facts.state]
         if state.kind is not StateKind.WAIT or event not in state.on:
             waiting = ", ".join(state.on) if state.kind is StateKind.WAIT else "nothing"
+            if state.kind is StateKind.WAIT and not state.on:
+                waiting = "nothing but its timeout"
             raise ConflictError(
                 f"the instance is in '{facts.state}', which is not waiting for '{event}' "
                 f"(it waits for: {waiting})",
