@@ -63,6 +63,8 @@ from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.store.idempotency import IdempotencyKeys, StoredResponse
+from workflow.store.jobs import Claim, FailedJob, JobQueue
+from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "AuditFinding",
     "BulkResult",
     "CivicflowError",
+    "Claim",
     "Clock",
     "ConflictError",
     "Database",
@@ -88,6 +91,7 @@ __all__ = [
     "Directory",
     "Engine",
     "ExpressionError",
+    "FailedJob",
     "FieldError",
     "FixedClock",
     "ForbiddenError",
@@ -98,7 +102,10 @@ __all__ = [
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
+    "JobQueue",
     "NotFoundError",
+    "Notification",
+    "NotificationQueue",
     "People",
     "Problem",
     "StoredResponse",
