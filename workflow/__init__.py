@@ -33,6 +33,15 @@ from workflow.errors import (
     NotFoundError,
     Problem,
 )
+from workflow.inbox.lookup import (
+    InstancePage,
+    definition_source,
+    definition_versions,
+    departments,
+    find_instance,
+    find_task,
+    search_instances,
+)
 from workflow.inbox.query import (
     MAX_LIMIT,
     SORTS,
@@ -47,11 +56,13 @@ from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
+from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
+from workflow.store.idempotency import IdempotencyKeys, StoredResponse
 from workflow.store.jobs import Claim, FailedJob, JobQueue
 from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
@@ -62,8 +73,10 @@ __all__ = [
     "SORTS",
     "SYSTEM",
     "TIMER_KINDS",
+    "TOKEN_SCOPES",
     "VIEWS",
     "Actor",
+    "ApiTokens",
     "AttachmentStore",
     "AuditEntry",
     "AuditFinding",
@@ -82,8 +95,10 @@ __all__ = [
     "FieldError",
     "FixedClock",
     "ForbiddenError",
+    "IdempotencyKeys",
     "InboxPage",
     "InboxQuery",
+    "InstancePage",
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
@@ -93,16 +108,24 @@ __all__ = [
     "NotificationQueue",
     "People",
     "Problem",
+    "StoredResponse",
     "SystemClock",
     "TaskView",
+    "TokenInfo",
     "WorkflowSpec",
     "bulk",
     "compile_definition",
+    "definition_source",
+    "definition_versions",
+    "departments",
+    "find_instance",
+    "find_task",
     "inbox",
     "inbox_statement",
     "load_definition",
     "load_directory",
     "parse_directory",
+    "search_instances",
     "to_dot",
     "to_mermaid",
     "validate_paths",
