@@ -13,13 +13,21 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.engine.base import EngineBase, conflict_means
+from workflow.engine.events import (
+    TaskAssigned,
+    TaskClaimed,
+    TaskDelegated,
+    TaskEvent,
+    TaskPrioritized,
+    TaskUnclaimed,
+)
 from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
 from workflow.inbox.query import InboxPage, InboxQuery, inbox
 from workflow.people.registry import People
 from workflow.store.files import AttachmentStore
 from workflow.store.models import AttachmentRow, CommentRow, InstanceRow, TaskRow
-from workflow.store.repository import Store, task_view
-from workflow.views import TaskView
+from workflow.store.repository import Store
+from workflow.views import AttachmentView, CommentView, TaskView
 
 __all__ = ["Teamwork"]
 
@@ -37,7 +45,7 @@ class Teamwork(EngineBase):
         if task.assignee is not None and task.assignee != actor.id:
             raise ConflictError(f"already claimed by {task.assignee}", task=str(task.id))
         self._effective_actor(store, task, actor)
-        return self._change(store, task, instance, actor, "task.claimed", assignee=actor.id)
+        return self._change(store, task, instance, actor, TaskClaimed, assignee=actor.id)
 
     @conflict_means("someone else changed this task first; reload it")
     def unclaim(self, session: Session, *, task_id: uuid.UUID, actor: Actor) -> TaskView:
@@ -48,7 +56,7 @@ class Teamwork(EngineBase):
         if task.assignee != actor.id and task.queue not in actor.leads:
             raise ForbiddenError("only the assignee or a queue lead may unclaim", task=str(task.id))
         return self._change(
-            store, task, instance, actor, "task.unclaimed", assignee=None, delegate=None
+            store, task, instance, actor, TaskUnclaimed, assignee=None, delegate=None
         )
 
     @conflict_means("someone else changed this task first; reload it")
@@ -74,7 +82,7 @@ class Teamwork(EngineBase):
                     f"{assignee} is not a member of '{task.queue}'", task=str(task.id)
                 )
         view = self._change(
-            store, task, instance, actor, "task.assigned", assignee=assignee, delegate=None
+            store, task, instance, actor, TaskAssigned, assignee=assignee, delegate=None
         )
         if assignee is not None:
             away = people.substitute_of(assignee, self.clock.now().date())
@@ -111,7 +119,7 @@ class Teamwork(EngineBase):
             )
         if not People(session).exists(to):
             raise InvalidDataError(f"{to} is not a known person", task=str(task.id))
-        view = self._change(store, task, instance, actor, "task.delegated", delegate=to)
+        view = self._change(store, task, instance, actor, TaskDelegated, delegate=to)
         self._notify(
             store,
             [to],
@@ -136,7 +144,7 @@ class Teamwork(EngineBase):
             )
         if not -100 <= priority <= 100:
             raise InvalidDataError("priority must be between -100 and 100", task=str(task.id))
-        return self._change(store, task, instance, actor, "task.prioritized", priority=priority)
+        return self._change(store, task, instance, actor, TaskPrioritized, priority=priority)
 
     @conflict_means("the case changed while the comment was saved; send it again")
     def comment(
@@ -147,7 +155,7 @@ class Teamwork(EngineBase):
         body: str,
         actor: Actor,
         task_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> CommentView:
         """Comment on an instance or one of its tasks; ``@person@agency.gov`` mentions
         known people, who are notified."""
         body = body.strip()
@@ -188,14 +196,15 @@ class Teamwork(EngineBase):
             instance_id=instance.id,
         )
         session.flush()
-        return {
-            "id": str(row.id),
-            "author": row.author,
-            "body": row.body,
-            "mentions": mentions,
-            "created_at": now.isoformat(),
-            "task_id": str(task_id) if task_id else None,
-        }
+        return CommentView(
+            id=row.id,
+            instance_id=instance.id,
+            task_id=task_id,
+            author=row.author,
+            body=row.body,
+            mentions=tuple(mentions),
+            created_at=now,
+        )
 
     @conflict_means("the case changed while the file was saved; upload it again")
     def attach(
@@ -209,7 +218,7 @@ class Teamwork(EngineBase):
         files: AttachmentStore,
         actor: Actor,
         task_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> AttachmentView:
         """Attach a file; its type and size are checked before anything is stored."""
         filename = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
         if not filename or len(filename) > 255:
@@ -247,15 +256,17 @@ class Teamwork(EngineBase):
             },
         )
         session.flush()
-        return {
-            "id": str(row.id),
-            "filename": filename,
-            "content_type": content_type,
-            "size": len(content),
-            "sha256": digest,
-            "uploaded_by": actor.id,
-            "created_at": now.isoformat(),
-        }
+        return AttachmentView(
+            id=row.id,
+            instance_id=instance.id,
+            task_id=task_id,
+            filename=filename,
+            content_type=content_type,
+            size=len(content),
+            sha256=digest,
+            uploaded_by=actor.id,
+            created_at=now,
+        )
 
     def inbox(
         self,
@@ -320,17 +331,11 @@ class Teamwork(EngineBase):
         task: TaskRow,
         instance: InstanceRow,
         actor: Actor,
-        action: str,
+        event: type[TaskEvent],
         **changes: Any,
     ) -> TaskView:
         before = {name: getattr(task, name) for name in changes}
         for name, value in changes.items():
             setattr(task, name, value)
-        self._record(store, instance, actor, action, task.id, {"before": before, "after": changes})
-        store.add_outbox(
-            instance.id,
-            [{"type": "task.updated", "task": task_view(task).as_json()}],
-            self.clock.now(),
-        )
-        store.session.flush()
-        return task_view(task)
+        details = {"before": before, "after": changes}
+        return self._task_changed(store, task, instance, actor, event, details)
