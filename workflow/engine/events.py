@@ -286,28 +286,26 @@ EVENT_TYPES: Mapping[str, type[TaskEvent] | type[InstanceEvent]] = {
 
 def event_schema(kind: type[TaskEvent] | type[InstanceEvent] | type[Emitted]) -> dict[str, Any]:
     """The JSON Schema (2020-12) of one event kind, from its dataclass fields."""
-    schema = _object_schema(kind)
-    properties = schema["properties"]
-    if not issubclass(kind, TaskEvent | InstanceEvent):
-        properties["type"] = {
+    fields = _object_schema(kind)
+    if issubclass(kind, TaskEvent | InstanceEvent):
+        title = kind.type
+        name: dict[str, Any] = {"const": title}
+    else:
+        title = "<emitted>"
+        name = {
             "type": "string",
             "pattern": EMITTED_NAME,
             "not": {"enum": sorted(EVENT_TYPES)},
-            "description": "the name the definition's final state gives with `emit:`",
         }
-        title = "<emitted>"
-    else:
-        title = kind.type
-        properties["type"] = {"const": title}
-    properties["version"] = {"const": kind.version}
-    schema["required"] = ["type", "version", *schema["required"]]
-    schema = {
+    return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": title,
-        "description": " ".join((kind.__doc__ or "").split()),
-        **schema,
+        "description": " ".join((kind.__doc__ or "").replace("``", "`").split()),
+        "type": "object",
+        "properties": {"type": name, "version": {"const": kind.version}, **fields["properties"]},
+        "required": ["type", "version", *fields["required"]],
+        "additionalProperties": False,
     }
-    return schema
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
