@@ -67,6 +67,7 @@ from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditFinding
+from workflow.runtime.permissions import COMMANDS, Reason, Refusal, TaskPermissions
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.files import AttachmentStore
@@ -80,6 +81,7 @@ from workflow.views import (
 )
 
 __all__ = [
+    "COMMANDS",
     "EVENT_TYPES",
     "MAX_BULK",
     "MAX_LIMIT",
@@ -119,6 +121,8 @@ __all__ = [
     "OutboxEvent",
     "People",
     "Problem",
+    "Reason",
+    "Refusal",
     "SystemClock",
     "TaskAssigned",
     "TaskCancelled",
@@ -129,6 +133,7 @@ __all__ = [
     "TaskEscalated",
     "TaskEvent",
     "TaskOverdue",
+    "TaskPermissions",
     "TaskPrioritized",
     "TaskReminded",
     "TaskUnclaimed",

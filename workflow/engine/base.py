@@ -26,11 +26,12 @@ from workflow.engine.events import (
     TaskCreated,
     TaskEvent,
 )
-from workflow.errors import ConflictError, ForbiddenError
+from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
+from workflow.runtime.permissions import Refusal, SubstituteOf
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
 from workflow.store.repository import Store, audit_row, new_task_view, task_view
 from workflow.views import TaskView
@@ -90,37 +91,15 @@ class EngineBase:
                 self._pinned[definition_id] = found
         return found
 
-    def _check_open(self, task: TaskRow, expected_version: int | None) -> None:
-        if task.status != "open":
-            who = f" by {task.completed_by}" if task.completed_by else ""
-            raise ConflictError(
-                f"this task is already {task.status}{who}", task=str(task.id), state=task.state
-            )
-        if expected_version is not None and expected_version != task.version:
-            raise ConflictError(
-                "this task changed since you loaded it; reload it", task=str(task.id)
-            )
-
-    def _effective_actor(self, store: Store, task: TaskRow, actor: Actor) -> Actor:
-        """Who acts, and for whom. An unclaimed task is open to its queue's members; a
-        claimed one to its assignee, the person it was delegated to, and the assignee's
-        out-of-office substitute — the last two act *on behalf of* the assignee."""
-        if task.assignee is None:
-            if actor.member_of(task.queue):
-                return actor.acting_for(None)
-            raise ForbiddenError(
-                f"{actor.id} is not a member of queue '{task.queue}'",
-                task=str(task.id),
-                queue=task.queue,
-            )
-        if task.assignee == actor.id:
-            return actor.acting_for(None)
-        if task.delegate == actor.id:
-            return actor.acting_for(task.assignee)
+    def _substitutes(self, store: Store) -> SubstituteOf:
+        """Whom an assignee has as out-of-office substitute today (asked lazily by
+        the permission rules, only when someone else than assignee or delegate acts)."""
         today = self.clock.now().date()
-        if People(store.session).substitute_of(task.assignee, today) == actor.id:
-            return actor.acting_for(task.assignee)
-        raise ForbiddenError(f"this task is claimed by {task.assignee}", task=str(task.id))
+        return lambda assignee: People(store.session).substitute_of(assignee, today)
+
+    def _refuse(self, refusal: Refusal | None) -> None:
+        if refusal is not None:
+            raise refusal.exception()
 
     def _notify(
         self,

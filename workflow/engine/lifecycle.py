@@ -19,10 +19,11 @@ from workflow.engine.events import (
     TaskCancelled,
     TaskCompleted,
 )
-from workflow.errors import ConflictError, ForbiddenError
+from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import Runtime, Step, TaskFacts
+from workflow.runtime.permissions import Refusal, may_act
 from workflow.store.models import DefinitionRow, InstanceRow
 from workflow.store.repository import Store, definition_info, task_view
 from workflow.views import DefinitionInfo, InstanceView
@@ -160,32 +161,23 @@ class Lifecycle(EngineBase):
         """Complete a task with ``action``; ``data`` is the form submission."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, expected_version)
-        actor = self._effective_actor(store, task, actor)
         version, runtime = self.pinned(store, instance.definition_id)
         task_spec = runtime.spec.task_spec(task.state, task.branch)
-        if task_spec.four_eyes:
-            earlier = store.completers(instance.id, task_spec.four_eyes)
-            if actor.id in earlier or (actor.on_behalf_of and actor.on_behalf_of in earlier):
-                who = actor.on_behalf_of if actor.on_behalf_of in earlier else actor.id
-                raise ForbiddenError(
-                    f"four-eyes rule: {who} acted on "
-                    f"{', '.join(task_spec.four_eyes)} of this case, so someone else must "
-                    f"act on '{task.state}'",
-                    task=str(task.id),
-                    state=task.state,
-                )
-        if task_spec.assurance == "mfa" and not actor.mfa:
-            raise ForbiddenError(
-                f"'{task.state}' needs a sign-in with multi-factor authentication; "
-                "sign in again with MFA to act",
-                task=str(task.id),
-                state=task.state,
-            )
+        acting = may_act(
+            task,
+            actor,
+            task_spec,
+            substitute_of=self._substitutes(store),
+            completers=lambda states: store.completers(instance.id, states),
+            expected_version=expected_version,
+        )
+        if isinstance(acting, Refusal):
+            raise acting.exception()
+        actor = acting
         now = self.clock.now()
         step = runtime.act(
             instance_facts(instance),
-            TaskFacts(state=task.state, branch=task.branch, actions=tuple(task.actions)),
+            TaskFacts(state=task.state, branch=task.branch),
             action,
             data,
             now,

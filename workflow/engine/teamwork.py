@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,9 +22,17 @@ from workflow.engine.events import (
     TaskPrioritized,
     TaskUnclaimed,
 )
-from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from workflow.errors import InvalidDataError, NotFoundError
 from workflow.inbox.query import InboxPage, InboxQuery, inbox
 from workflow.people.registry import People
+from workflow.runtime.permissions import (
+    may_assign,
+    may_claim,
+    may_comment,
+    may_delegate,
+    may_prioritize,
+    may_unclaim,
+)
 from workflow.store.files import AttachmentStore
 from workflow.store.models import AttachmentRow, CommentRow, InstanceRow, TaskRow
 from workflow.store.repository import Store
@@ -41,10 +50,7 @@ class Teamwork(EngineBase):
         """Take an open task from the queue; a second claimer gets a conflict."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.assignee is not None and task.assignee != actor.id:
-            raise ConflictError(f"already claimed by {task.assignee}", task=str(task.id))
-        self._effective_actor(store, task, actor)
+        self._refuse(may_claim(task, actor))
         return self._change(store, task, instance, actor, TaskClaimed, assignee=actor.id)
 
     @conflict_means("someone else changed this task first; reload it")
@@ -52,9 +58,7 @@ class Teamwork(EngineBase):
         """Put a claimed task back in the queue (its assignee or a queue lead)."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.assignee != actor.id and task.queue not in actor.leads:
-            raise ForbiddenError("only the assignee or a queue lead may unclaim", task=str(task.id))
+        self._refuse(may_unclaim(task, actor))
         return self._change(
             store, task, instance, actor, TaskUnclaimed, assignee=None, delegate=None
         )
@@ -69,11 +73,7 @@ class Teamwork(EngineBase):
         act on their behalf."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.queue not in actor.leads:
-            raise ForbiddenError(
-                f"only a lead of '{task.queue}' may assign its tasks", task=str(task.id)
-            )
+        self._refuse(may_assign(task, actor))
         people = People(session)
         if assignee is not None:
             assignee = assignee.lower()
@@ -105,13 +105,7 @@ class Teamwork(EngineBase):
         four-eyes rule treats them as the assignee's."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.assignee is None:
-            raise ConflictError("claim or assign the task before delegating it", task=str(task.id))
-        if actor.id != task.assignee and task.queue not in actor.leads:
-            raise ForbiddenError(
-                "only the assignee or a queue lead may delegate this task", task=str(task.id)
-            )
+        self._refuse(may_delegate(task, actor))
         to = to.lower()
         if to == task.assignee:
             raise InvalidDataError(
@@ -137,11 +131,7 @@ class Teamwork(EngineBase):
     ) -> TaskView:
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.queue not in actor.leads:
-            raise ForbiddenError(
-                f"only a lead of '{task.queue}' may set priorities", task=str(task.id)
-            )
+        self._refuse(may_prioritize(task, actor))
         if not -100 <= priority <= 100:
             raise InvalidDataError("priority must be between -100 and 100", task=str(task.id))
         return self._change(store, task, instance, actor, TaskPrioritized, priority=priority)
@@ -164,7 +154,7 @@ class Teamwork(EngineBase):
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         task = self._task_of(store, instance, task_id)
-        self._check_involved(instance, task, actor, store)
+        self._refuse(may_comment(self._case_tasks(store, instance, task), actor, instance.id))
         people = People(session)
         mentions = sorted({m.lower() for m in _MENTION.findall(body) if people.exists(m)})
         now = self.clock.now()
@@ -227,7 +217,7 @@ class Teamwork(EngineBase):
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         task = self._task_of(store, instance, task_id)
-        self._check_involved(instance, task, actor, store)
+        self._refuse(may_comment(self._case_tasks(store, instance, task), actor, instance.id))
         digest = files.put(content)
         now = self.clock.now()
         row = AttachmentRow(
@@ -308,22 +298,11 @@ class Teamwork(EngineBase):
             raise NotFoundError(f"no task {task_id} in this instance", task=str(task_id))
         return task
 
-    def _check_involved(
-        self, instance: InstanceRow, task: TaskRow | None, actor: Actor, store: Store
-    ) -> None:
-        """Comments and files come from people working the case: members of a queue
-        the instance has tasks in, or anyone a task is assigned or delegated to."""
-        tasks = [task] if task is not None else list(store.tasks_of(instance.id))
-        for candidate in tasks:
-            if actor.member_of(candidate.queue) or actor.id in (
-                candidate.assignee,
-                candidate.delegate,
-            ):
-                return
-        raise ForbiddenError(
-            "only staff working on this case may comment or attach files",
-            instance=str(instance.id),
-        )
+    def _case_tasks(
+        self, store: Store, instance: InstanceRow, task: TaskRow | None
+    ) -> Sequence[TaskRow]:
+        """The tasks whose staff may comment: the one commented on, else all the case's."""
+        return [task] if task is not None else store.tasks_of(instance.id)
 
     def _change(
         self,

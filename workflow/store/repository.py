@@ -105,6 +105,11 @@ _TASK_FOR_UPDATE = (
     .with_for_update(of=InstanceRow)
     .execution_options(populate_existing=True)
 )
+_TASK = (
+    select(TaskRow, InstanceRow)
+    .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
+    .where(TaskRow.id == bindparam("task_id"))
+)
 _COMPLETERS = select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
     TaskRow.instance_id == bindparam("instance_id"),
     TaskRow.state.in_(bindparam("states", expanding=True)),
@@ -212,6 +217,13 @@ class Store:
         wait may be stale, and then its versioned UPDATE matches nothing and the
         engine reports a conflict — the same outcome as a fresh read."""
         row = self.session.execute(_TASK_FOR_UPDATE, {"task_id": task_id}).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no task {task_id}", task=str(task_id))
+        return row[0], row[1]
+
+    def task(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
+        """The task and its instance, for reading only (nothing locked)."""
+        row = self.session.execute(_TASK, {"task_id": task_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"no task {task_id}", task=str(task_id))
         return row[0], row[1]
