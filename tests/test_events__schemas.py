@@ -212,3 +212,20 @@ def test_events__the_docs_show_every_schema_as_generated() -> None:
     blocks = re.findall(r"```json\n(.*?)\n```", doc, flags=re.DOTALL)
     documented = {json.loads(block)["title"]: json.loads(block) for block in blocks}
     assert documented == event_schemas()
+
+
+def test_events__a_task_change_carries_the_version_stored(
+    engine: Engine, session: Session, people: People
+) -> None:
+    """A client keeps the event's ``task.version`` as its ``expected_version``."""
+    engine.register(session, read("building-permit"), path="building-permit.yaml")
+    view = engine.start(
+        session, workflow="building-permit", input=PERMIT_INPUT, actor=_actor(people, BEN)
+    )
+    claimed = engine.claim(session, task_id=_task(view, "intake").id, actor=_actor(people, BEN))
+    last = session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc())).first()
+    assert last is not None
+    assert [(e["type"], e["task"]["version"]) for e in last.events] == [
+        ("task.claimed", claimed.version)
+    ]
+    assert claimed.version == 2
