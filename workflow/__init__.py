@@ -52,16 +52,20 @@ from workflow.errors import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
-from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxPage, InboxQuery, inbox
-from workflow.language.compiler import (
-    compile_definition,
-    content_hash,
-    load_definition,
-    validate_paths,
+from workflow.inbox.query import (
+    MAX_LIMIT,
+    SORTS,
+    VIEWS,
+    InboxPage,
+    InboxQuery,
+    inbox,
+    inbox_statement,
 )
+from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
@@ -70,6 +74,7 @@ from workflow.runtime.audit import AuditFinding
 from workflow.runtime.permissions import COMMANDS, Reason, Refusal, TaskPermissions
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
+from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.views import (
     AttachmentView,
@@ -117,6 +122,7 @@ __all__ = [
     "InstanceStarted",
     "InstanceView",
     "InvalidDataError",
+    "InvariantError",
     "NotFoundError",
     "OutboxEvent",
     "People",
@@ -141,10 +147,10 @@ __all__ = [
     "WorkflowSpec",
     "bulk",
     "compile_definition",
-    "content_hash",
     "event_schema",
     "event_schemas",
     "inbox",
+    "inbox_statement",
     "load_definition",
     "load_directory",
     "parse_directory",

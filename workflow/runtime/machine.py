@@ -27,7 +27,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from workflow.errors import ExpressionError
+from workflow.errors import ExpressionError, InvariantError
 from workflow.language.spec import Rule, StateKind, WorkflowSpec
 
 __all__ = ["NEXT", "TIMEOUT", "StateMachine"]
@@ -111,12 +111,13 @@ class StateMachine:
         """The state reached from ``state`` by trigger ``name`` (an action, an event,
         ``NEXT`` or ``TIMEOUT``) given ``scope``: the guards run in order.
 
-        Raises ``ExpressionError`` when a guard fails to evaluate, or when no rule
-        matched (the validator makes that impossible for compiled definitions).
+        Raises ``ExpressionError`` when a guard fails to evaluate, and
+        ``InvariantError`` when the state has no such transition or no rule matched
+        (the validator makes both impossible for compiled definitions).
         """
         event = self._machine.events.get(f"{state}:{name}")
         if event is None:
-            raise ExpressionError(
+            raise InvariantError(
                 f"state '{state}' has no transition '{name}'", state=state, action=name
             )
         cursor = _Cursor(state)
@@ -127,7 +128,7 @@ class StateMachine:
             error.context.setdefault("action", name)
             raise
         if not moved:
-            raise ExpressionError(
+            raise InvariantError(
                 f"no rule of '{state}' matched for '{name}'", state=state, action=name
             )
         return cursor.state
