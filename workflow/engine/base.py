@@ -95,8 +95,9 @@ class EngineBase:
     def _substitutes(self, store: Store) -> SubstituteOf:
         """Whom an assignee has as out-of-office substitute today (asked lazily by
         the permission rules, only when someone else than assignee or delegate acts)."""
-        today = self.clock.now().date()
-        return lambda assignee: People(store.session).substitute_of(assignee, today)
+        return lambda assignee: People(store.session).substitute_of(
+            assignee, self.clock.now().date()
+        )
 
     def _refuse(self, refusal: Refusal | None) -> None:
         if refusal is not None:
