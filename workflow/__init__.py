@@ -76,6 +76,8 @@ from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
+from workflow.store.jobs import Claim, FailedJob, JobQueue
+from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import (
     AttachmentView,
     AuditEntry,
@@ -101,6 +103,7 @@ __all__ = [
     "AuditFinding",
     "BulkResult",
     "CivicflowError",
+    "Claim",
     "Clock",
     "CommentView",
     "ConflictError",
@@ -111,6 +114,7 @@ __all__ = [
     "Emitted",
     "Engine",
     "ExpressionError",
+    "FailedJob",
     "FieldError",
     "FixedClock",
     "ForbiddenError",
@@ -123,7 +127,10 @@ __all__ = [
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
+    "JobQueue",
     "NotFoundError",
+    "Notification",
+    "NotificationQueue",
     "OutboxEvent",
     "People",
     "Problem",
