@@ -4,7 +4,8 @@ The wheel is built from a copy of what the Dockerfile copies into its image (so 
 build leaves nothing in the checkout), installed into a fresh virtual environment,
 and run from an empty directory: the example definitions and demo directory must come
 from the package, and the data must land in that directory's ``var/``, never in
-site-packages.
+site-packages. Every file the packages hold (templates, static files, migrations,
+examples) must be installed.
 
 The wheel goes in with ``--no-deps``; its dependencies are the ones this test run
 already has, added to the new environment's path by a ``.pth`` file written after the
@@ -20,13 +21,15 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).parent.parent
 # What the wheel is built from: the Dockerfile's COPY lines.
-SOURCES = ("pyproject.toml", "README.md", "workflow", "web", "integrations", "civicflow")
+PACKAGES = ("workflow", "web", "integrations", "civicflow")
+SOURCES = ("pyproject.toml", "README.md", *PACKAGES)
 EXAMPLES = ("definitions", "demo")  # reached through the links in civicflow/examples/
 
 
@@ -44,8 +47,15 @@ def run(*command: str | Path, cwd: Path | None = None, env: dict[str, str] | Non
     return result.stdout
 
 
+@dataclass(frozen=True)
+class Installed:
+    source: Path  # what the wheel was built from
+    venv: Path
+    site_packages: Path
+
+
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """A fresh virtual environment with the Civicflow wheel (and this run's packages)."""
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"
@@ -67,7 +77,12 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site_packages = Path(run(python, "-c", purelib).strip())
     ours = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
     (site_packages / "dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
-    return venv
+    return Installed(source, venv, site_packages)
+
+
+@pytest.fixture
+def venv(installed: Installed) -> Path:
+    return installed.venv
 
 
 def clean_env() -> dict[str, str]:
@@ -100,3 +115,17 @@ def test_examples__come_from_the_installed_package(venv: Path, tmp_path: Path) -
         p.name for p in (ROOT / "definitions").glob("*.yaml")
     )
     assert directory.read_bytes() == (ROOT / "demo" / "directory.yaml").read_bytes()
+
+
+def test_wheel__carries_every_file_the_packages_hold(installed: Installed) -> None:
+    # Templates, static files, migrations, examples: a file left out of the package
+    # data breaks only the installed application, so every one is checked.
+    def files(root: Path) -> set[str]:
+        found = set()
+        for package in PACKAGES:
+            for folder, _dirs, names in os.walk(root / package, followlinks=True):
+                if "__pycache__" not in folder:
+                    found |= {str((Path(folder) / n).relative_to(root)) for n in names}
+        return found
+
+    assert files(installed.source) - files(installed.site_packages) == set()
