@@ -52,6 +52,8 @@ from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
+from workflow.store.jobs import Claim, FailedJob, JobQueue
+from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "AuditFinding",
     "BulkResult",
     "CivicflowError",
+    "Claim",
     "Clock",
     "ConflictError",
     "Database",
@@ -75,6 +78,7 @@ __all__ = [
     "Directory",
     "Engine",
     "ExpressionError",
+    "FailedJob",
     "FieldError",
     "FixedClock",
     "ForbiddenError",
@@ -83,7 +87,10 @@ __all__ = [
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
+    "JobQueue",
     "NotFoundError",
+    "Notification",
+    "NotificationQueue",
     "People",
     "Problem",
     "SystemClock",
