@@ -502,7 +502,6 @@ def jobs() -> None:
 @jobs.command("failed")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True)
 @pass_app
-@reports_errors
 def jobs_failed(app: Services, limit: int) -> None:
     """List failed jobs: id, kind, instance/task, attempts, last error."""
     with app.db.transaction() as session:
@@ -517,7 +516,6 @@ def jobs_failed(app: Services, limit: int) -> None:
 @click.argument("ids", nargs=-1, type=click.IntRange(min=1))
 @click.option("--all", "every", is_flag=True, help="Every failed job.")
 @pass_app
-@reports_errors
 def jobs_retry(app: Services, ids: tuple[int, ...], every: bool) -> None:
     """Queue failed jobs again (due now, with fresh attempts): IDS, or --all."""
     if bool(ids) == every:
