@@ -8,14 +8,12 @@ printed as one readable message per problem, never as a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 
@@ -42,33 +40,39 @@ from workflow import (
     verify_audit,
 )
 
-P = ParamSpec("P")
 CLI_ACTOR = Actor(id="cli", name="Command line", idp="cli")
-R = TypeVar("R")
 
 
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+class CivicflowGroup(click.Group):
+    """The command group that reports Civicflow's own errors for every command below it.
+
+    An error Civicflow raises on purpose (bad input, a refusal, a broken definition) is
+    the user's to fix, so it is printed as readable lines and exits 1; anything else is
+    a bug and keeps its traceback. One handler here instead of one per command means a
+    new command cannot forget it.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
-        except DefinitionError as error:
+            return super().invoke(ctx)
+        except DefinitionError as error:  # file:line:col: error: ... per problem
             for problem in error.problems:
                 click.echo(str(problem), err=True)
-            sys.exit(1)
         except CivicflowError as error:
             click.echo(f"error: {error.message}", err=True)
             for field_error in getattr(error, "errors", ()):
                 click.echo(f"  {field_error.path}: {field_error.message}", err=True)
-            sys.exit(1)
-
-    return wrapper
+        ctx.exit(1)
 
 
 pass_app = click.make_pass_decorator(Services)
+# Who acts: every command that acts as a person takes the same option.
+as_person = click.option(
+    "--as", "email", required=True, metavar="EMAIL", help="who acts (their e-mail in the directory)"
+)
 
 
-@click.group()
+@click.group(cls=CivicflowGroup)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Civicflow: cross-department approval workflows."""
@@ -97,7 +101,6 @@ def validate(paths: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-@reports_errors
 def graph(file: Path, fmt: str) -> None:
     """Print the workflow as a Mermaid or Graphviz diagram."""
     spec = load_definition(file)
@@ -111,7 +114,6 @@ def db() -> None:
 
 @db.command("upgrade")
 @pass_app
-@reports_errors
 def db_upgrade(app: Services) -> None:
     """Apply migrations (safe to repeat)."""
     app.db.upgrade()
@@ -125,7 +127,6 @@ def audit() -> None:
 
 @audit.command("verify")
 @pass_app
-@reports_errors
 def audit_verify(app: Services) -> None:
     """Re-hash the audit chain; name every record that was edited, deleted or moved."""
     with app.db.transaction() as session:
@@ -146,7 +147,6 @@ def definitions() -> None:
 @definitions.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @pass_app
-@reports_errors
 def definitions_load(app: Services, paths: tuple[Path, ...]) -> None:
     """Register definition files (default: the definitions directory)."""
     files = _yaml_files(paths or (app.settings.definitions_dir,))
@@ -159,7 +159,6 @@ def definitions_load(app: Services, paths: tuple[Path, ...]) -> None:
 
 @definitions.command("list")
 @pass_app
-@reports_errors
 def definitions_list(app: Services) -> None:
     with app.db.transaction() as session:
         for info in app.engine.definitions(session):
@@ -179,14 +178,13 @@ def _json_option(value: str | None, what: str) -> Any:
 @main.command()
 @click.argument("workflow")
 @click.option("--input", "input_json", required=True, help="JSON object, or @file.json")
-@click.option("--as", "email", required=True, help="who starts it (directory e-mail)")
+@as_person
 @click.option("--business-key")
 @pass_app
-@reports_errors
 def start(
     app: Services, workflow: str, input_json: str, email: str, business_key: str | None
 ) -> None:
-    """Start an instance of WORKFLOW."""
+    """Start an instance of WORKFLOW as the person --as."""
     with app.db.transaction() as session:
         actor = app.actor(session, email, idp="cli")
         view = app.engine.start(
@@ -202,7 +200,7 @@ def start(
 
 
 @main.command()
-@click.option("--as", "email", required=True)
+@as_person
 @click.option("--view", type=click.Choice(VIEWS), default="queues", show_default=True)
 @click.option("--workflow", help="only this workflow's tasks")
 @click.option("--state", help="only tasks in this state")
@@ -221,7 +219,6 @@ def start(
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True)
 @click.option("--cursor", help="the next-page cursor a previous listing printed")
 @pass_app
-@reports_errors
 def inbox(
     app: Services,
     email: str,
@@ -288,11 +285,10 @@ def _moment(option: str, text: str | None) -> datetime | None:
 @main.command()
 @click.argument("task_id", type=click.UUID)
 @click.argument("action")
-@click.option("--as", "email", required=True)
+@as_person
 @click.option("--data", "data_json", help="form data: JSON object, or @file.json")
 @click.option("--mfa/--no-mfa", default=False, help="act as if the sign-in asserted MFA")
 @pass_app
-@reports_errors
 def act(
     app: Services, task_id: uuid.UUID, action: str, email: str, data_json: str | None, mfa: bool
 ) -> None:
@@ -311,9 +307,8 @@ def act(
 
 @main.command()
 @click.argument("task_id", type=click.UUID)
-@click.option("--as", "email", required=True)
+@as_person
 @pass_app
-@reports_errors
 def claim(app: Services, task_id: uuid.UUID, email: str) -> None:
     """Claim a task from a shared queue."""
     with app.db.transaction() as session:
@@ -328,7 +323,6 @@ def claim(app: Services, task_id: uuid.UUID, email: str) -> None:
 @click.argument("event")
 @click.option("--data", "data_json")
 @pass_app
-@reports_errors
 def signal(app: Services, instance_id: uuid.UUID, event: str, data_json: str | None) -> None:
     """Deliver EVENT to an instance waiting for it."""
     actor = CLI_ACTOR
@@ -346,7 +340,6 @@ def signal(app: Services, instance_id: uuid.UUID, event: str, data_json: str | N
 @main.command()
 @click.argument("instance_id", type=click.UUID)
 @pass_app
-@reports_errors
 def show(app: Services, instance_id: uuid.UUID) -> None:
     """An instance: state, tasks and audit trail."""
     with app.db.transaction() as session:
@@ -375,7 +368,6 @@ def users() -> None:
 @users.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @pass_app
-@reports_errors
 def users_import(app: Services, file: Path) -> None:
     """Create or update people and queues from a directory file (safe to repeat)."""
     directory = load_directory(file)
@@ -395,7 +387,6 @@ def users_import(app: Services, file: Path) -> None:
 @click.option("--from", "starts_on", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--until", "ends_on", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @pass_app
-@reports_errors
 def users_away(app: Services, email: str, substitute: str, starts_on: Any, ends_on: Any) -> None:
     """Record an absence: SUBSTITUTE acts on EMAIL's tasks on their behalf."""
     with app.db.transaction() as session:
@@ -415,11 +406,10 @@ def users_away(app: Services, email: str, substitute: str, starts_on: Any, ends_
 @main.command()
 @click.argument("task_id", type=click.UUID)
 @click.argument("assignee")
-@click.option("--as", "email", required=True, help="a lead of the task's queue")
+@as_person
 @pass_app
-@reports_errors
 def assign(app: Services, task_id: uuid.UUID, assignee: str, email: str) -> None:
-    """Assign a task to a member of its queue."""
+    """Assign a task to a member of its queue (--as a lead of that queue)."""
     with app.db.transaction() as session:
         task = app.engine.assign(
             session, task_id=task_id, assignee=assignee, actor=app.actor(session, email, idp="cli")
@@ -430,9 +420,8 @@ def assign(app: Services, task_id: uuid.UUID, assignee: str, email: str) -> None
 @main.command()
 @click.argument("task_id", type=click.UUID)
 @click.argument("to")
-@click.option("--as", "email", required=True)
+@as_person
 @pass_app
-@reports_errors
 def delegate(app: Services, task_id: uuid.UUID, to: str, email: str) -> None:
     """Let TO act on a task on the assignee's behalf."""
     with app.db.transaction() as session:
@@ -445,10 +434,9 @@ def delegate(app: Services, task_id: uuid.UUID, to: str, email: str) -> None:
 @main.command()
 @click.argument("instance_id", type=click.UUID)
 @click.argument("body")
-@click.option("--as", "email", required=True)
+@as_person
 @click.option("--task", "task_id", type=click.UUID)
 @pass_app
-@reports_errors
 def comment(
     app: Services, instance_id: uuid.UUID, body: str, email: str, task_id: uuid.UUID | None
 ) -> None:
@@ -474,7 +462,6 @@ def comment(
     default="building-permit",
 )
 @pass_app
-@reports_errors
 def demo(app: Services, workflow: str) -> None:
     """Migrate, load the example definitions and walk one case through."""
     from civicflow.demo import run_demo
@@ -488,7 +475,6 @@ def demo(app: Services, workflow: str) -> None:
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Idle poll seconds.")
 @click.option("--lease", type=float, default=60.0, show_default=True, help="Claim seconds.")
 @pass_app
-@reports_errors
 def worker(app: Services, once: bool, name: str | None, poll: float, lease: float) -> None:
     """Fire due timers (deadlines, reminders, escalations, wait timeouts); send e-mail."""
     from datetime import timedelta
@@ -518,7 +504,6 @@ def jobs() -> None:
 @jobs.command("failed")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True)
 @pass_app
-@reports_errors
 def jobs_failed(app: Services, limit: int) -> None:
     """List failed jobs: id, kind, instance/task, attempts, last error."""
     with app.db.transaction() as session:
@@ -533,7 +518,6 @@ def jobs_failed(app: Services, limit: int) -> None:
 @click.argument("ids", nargs=-1, type=click.IntRange(min=1))
 @click.option("--all", "every", is_flag=True, help="Every failed job.")
 @pass_app
-@reports_errors
 def jobs_retry(app: Services, ids: tuple[int, ...], every: bool) -> None:
     """Queue failed jobs again (due now, with fresh attempts): IDS, or --all."""
     if bool(ids) == every:
@@ -561,7 +545,6 @@ def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
     "--no-worker", is_flag=True, help="Run no worker in-process (run `civicflow worker`)."
 )
 @pass_app
-@reports_errors
 def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
     """Run the web app (and one worker): migrates, registers definitions, imports the
     demo directory into an empty database, then serves until Ctrl-C."""
@@ -605,7 +588,6 @@ def token() -> None:
 )
 @click.option("--user", "email", help="act for this person (bound by their queues)")
 @pass_app
-@reports_errors
 def token_create(app: Services, name: str, scopes: tuple[str, ...], email: str | None) -> None:
     """Create a token and print its secret (shown only now)."""
     with app.db.transaction() as session:
@@ -624,7 +606,6 @@ def token_create(app: Services, name: str, scopes: tuple[str, ...], email: str |
 @token.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="include revoked tokens")
 @pass_app
-@reports_errors
 def token_list(app: Services, include_revoked: bool) -> None:
     """Tokens: name, id, prefix, scopes, user, last use."""
     with app.db.transaction() as session:
@@ -641,7 +622,6 @@ def token_list(app: Services, include_revoked: bool) -> None:
 @token.command("revoke")
 @click.argument("name_or_id")
 @pass_app
-@reports_errors
 def token_revoke(app: Services, name_or_id: str) -> None:
     """Revoke a token by name (every live token of that name) or id."""
     with app.db.transaction() as session:
