@@ -21,11 +21,12 @@ DEE = staff("dee@city.example.gov")
 
 @pytest.fixture
 def known_people(session: Session) -> None:
-    """Delegation needs its target to be a known person."""
+    """Delegation needs its target to be a known person in the task's queue."""
     directory = parse_directory(
         "departments: {legal: {title: Legal, groups: [counsel]}}\n"
-        "users: [{email: ana@city.example.gov}, {email: bea@city.example.gov},\n"
-        "        {email: dee@city.example.gov}]\n"
+        "users: [{email: ana@city.example.gov, queues: [legal/counsel]},\n"
+        "        {email: bea@city.example.gov, queues: [legal/counsel]},\n"
+        "        {email: dee@city.example.gov, queues: [legal/counsel]}]\n"
     )
     People(session).import_directory(directory, now=T0, actor=SYSTEM)
 

@@ -22,6 +22,7 @@ from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.engine import TIMER_KINDS, Engine
 from workflow.engine.bulk import MAX_BULK, BulkResult, bulk
 from workflow.errors import (
+    BusyError,
     CivicflowError,
     ConflictError,
     DefinitionError,
@@ -37,6 +38,7 @@ from workflow.language.compiler import (
     compile_definition,
     content_hash,
     load_definition,
+    read_definition,
     validate_paths,
 )
 from workflow.language.graph import to_dot, to_mermaid
@@ -61,6 +63,7 @@ __all__ = [
     "AuditEntry",
     "AuditFinding",
     "BulkResult",
+    "BusyError",
     "CivicflowError",
     "Clock",
     "ConflictError",
@@ -90,6 +93,7 @@ __all__ = [
     "load_definition",
     "load_directory",
     "parse_directory",
+    "read_definition",
     "to_dot",
     "to_mermaid",
     "validate_paths",

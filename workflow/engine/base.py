@@ -20,6 +20,7 @@ from workflow.actors import Actor
 from workflow.clock import Clock, SystemClock
 from workflow.errors import ConflictError, ForbiddenError
 from workflow.language.compiler import compile_definition
+from workflow.limits import MAX_SUBJECT, fit_text
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
@@ -131,7 +132,7 @@ class EngineBase:
                 NotificationRow(
                     recipient=recipient,
                     kind=kind,
-                    subject=subject,
+                    subject=fit_text(subject, MAX_SUBJECT),
                     body=body,
                     instance_id=task.instance_id if task is not None else instance_id,
                     task_id=task.id if task is not None else None,

@@ -40,7 +40,13 @@ from workflow.language.spec import (
 )
 from workflow.language.validator import effective_calendar, validate, weekday
 
-__all__ = ["compile_definition", "content_hash", "load_definition", "validate_paths"]
+__all__ = [
+    "compile_definition",
+    "content_hash",
+    "load_definition",
+    "read_definition",
+    "validate_paths",
+]
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})  # shared: it can never change
 
@@ -62,6 +68,12 @@ def compile_definition(text: str, path: str = "<string>") -> WorkflowSpec:
 def load_definition(path: str | Path) -> WorkflowSpec:
     """Read and compile one definition file (unreadable files are DefinitionErrors)."""
     return compile_definition(_read(Path(path)), str(path))
+
+
+def read_definition(path: str | Path) -> str:
+    """The text of a definition file; a missing, unreadable or non-UTF-8 file is a
+    ``DefinitionError`` at ``file:line:col``, like any other problem with it."""
+    return _read(Path(path))
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
@@ -185,6 +197,7 @@ def _task(body: dict[str, Any], actions: Iterable[str]) -> TaskSpec:
         ),
         four_eyes=tuple(body.get("four_eyes", ())),
         assurance=body.get("assurance"),
+        delegate=body.get("delegate", "queue"),
     )
 
 
