@@ -11,7 +11,7 @@ import yaml
 from civicflow.config import Settings
 from civicflow.demo import run_demo
 from civicflow.services import Services
-from workflow.language.compiler import load_definition, validate_paths
+from workflow import load_definition, validate_paths
 from workflow.language.spec import TaskSpec, WorkflowSpec
 from workflow.store.database import Database
 

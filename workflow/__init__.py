@@ -30,17 +30,20 @@ from workflow.errors import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
-from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxPage, InboxQuery, inbox
-from workflow.language.compiler import (
-    compile_definition,
-    content_hash,
-    load_definition,
-    read_definition,
-    validate_paths,
+from workflow.inbox.query import (
+    MAX_LIMIT,
+    SORTS,
+    VIEWS,
+    InboxPage,
+    InboxQuery,
+    inbox,
+    inbox_statement,
 )
+from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
@@ -48,6 +51,7 @@ from workflow.people.registry import People
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
+from workflow.store.definition_files import load_definition, read_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
@@ -80,6 +84,7 @@ __all__ = [
     "InboxQuery",
     "InstanceView",
     "InvalidDataError",
+    "InvariantError",
     "NotFoundError",
     "People",
     "Problem",
@@ -88,8 +93,8 @@ __all__ = [
     "WorkflowSpec",
     "bulk",
     "compile_definition",
-    "content_hash",
     "inbox",
+    "inbox_statement",
     "load_definition",
     "load_directory",
     "parse_directory",
