@@ -31,8 +31,10 @@ class Actor:
     on_behalf_of: str | None = None  # set when a delegate or substitute acts for someone
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "id", identity(self.id))
-        if self.on_behalf_of is not None:
+        # (anything but text is left for the database to refuse, as a bug)
+        if isinstance(self.id, str):
+            object.__setattr__(self, "id", identity(self.id))
+        if isinstance(self.on_behalf_of, str):
             object.__setattr__(self, "on_behalf_of", identity(self.on_behalf_of))
 
     def member_of(self, queue: str) -> bool:
