@@ -53,6 +53,8 @@ from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, read_definition, validate_paths
 from workflow.store.files import AttachmentStore
+from workflow.store.jobs import Claim, FailedJob, JobQueue
+from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "BulkResult",
     "BusyError",
     "CivicflowError",
+    "Claim",
     "Clock",
     "ConflictError",
     "Database",
@@ -77,6 +80,7 @@ __all__ = [
     "Directory",
     "Engine",
     "ExpressionError",
+    "FailedJob",
     "FieldError",
     "FixedClock",
     "ForbiddenError",
@@ -85,7 +89,10 @@ __all__ = [
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
+    "JobQueue",
     "NotFoundError",
+    "Notification",
+    "NotificationQueue",
     "People",
     "Problem",
     "SystemClock",
