@@ -34,6 +34,7 @@ from workflow import (
     People,
     load_definition,
     load_directory,
+    read_definition,
     to_dot,
     to_mermaid,
     validate_paths,
@@ -129,7 +130,7 @@ def audit() -> None:
 @pass_app
 def audit_verify(app: Services) -> None:
     """Re-hash the audit chain; name every record that was edited, deleted or moved."""
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         checked, findings = verify_audit(session)
     for finding in findings:
         click.echo(f"BROKEN {finding}")
@@ -152,7 +153,7 @@ def definitions_load(app: Services, paths: tuple[Path, ...]) -> None:
     files = _yaml_files(paths or (app.settings.definitions_dir,))
     with app.db.transaction() as session:
         for file in files:
-            info = app.engine.register(session, file.read_text(encoding="utf-8"), path=str(file))
+            info = app.engine.register(session, read_definition(file), path=str(file))
             state = "registered" if info.created else "unchanged"
             click.echo(f"{info.key} v{info.version} {state} ({info.content_hash[:12]})")
 
@@ -160,19 +161,39 @@ def definitions_load(app: Services, paths: tuple[Path, ...]) -> None:
 @definitions.command("list")
 @pass_app
 def definitions_list(app: Services) -> None:
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         for info in app.engine.definitions(session):
             click.echo(f"{info.key:24} v{info.version:<3} {info.content_hash[:12]}  {info.title}")
 
 
 def _json_option(value: str | None, what: str) -> Any:
+    """The JSON an option gives inline or as ``@file``; anything unreadable is an
+    ``InvalidDataError`` naming the option (the engine then checks the value)."""
     if value is None:
         return None
-    text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+    text = _option_file(value[1:], what) if value.startswith("@") else value
     try:
         return json.loads(text)
-    except json.JSONDecodeError as error:
+    except RecursionError as error:
+        raise InvalidDataError(f"{what} is nested too deeply to be read") from error
+    except ValueError as error:  # bad JSON, or an integer too long to convert
         raise InvalidDataError(f"{what} is not valid JSON: {error}") from error
+
+
+def _option_file(name: str, what: str) -> str:
+    """The UTF-8 text of the file an ``@file`` option names."""
+    try:
+        data = Path(name).read_bytes()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InvalidDataError(f"{what}: cannot read {name!r}: {reason}") from error
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidDataError(
+            f"{what}: {name!r} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}); save it as UTF-8"
+        ) from error
 
 
 @main.command()
@@ -246,7 +267,7 @@ def inbox(
         limit=limit,
         cursor=cursor,
     )
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         actor = app.actor(session, email, idp="cli")
         page = app.engine.inbox_page(session, actor=actor, query=query)
     for task in page.items:
@@ -342,7 +363,7 @@ def signal(app: Services, instance_id: uuid.UUID, event: str, data_json: str | N
 @pass_app
 def show(app: Services, instance_id: uuid.UUID) -> None:
     """An instance: state, tasks and audit trail."""
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         view = app.engine.instance(session, instance_id)
     click.echo(f"{view.workflow} v{view.definition_version}  {view.id}")
     click.echo(f"state: {view.state} ({view.status})")

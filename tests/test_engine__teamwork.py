@@ -80,10 +80,10 @@ def test_delegate__the_delegate_acts_on_behalf_of_the_assignee(
     engine: Engine, session: Session, people: People, case
 ) -> None:
     engine.claim(session, task_id=intake(case).id, actor=actor(people, BEN))
-    engine.delegate(session, task_id=intake(case).id, to=CLEO, actor=actor(people, BEN))
-    view = engine.act(session, task_id=intake(case).id, action="accept", actor=actor(people, CLEO))
+    engine.delegate(session, task_id=intake(case).id, to=DEV, actor=actor(people, BEN))
+    view = engine.act(session, task_id=intake(case).id, action="accept", actor=actor(people, DEV))
     entry = engine.instance(session, view.id).history[-1]
-    assert (entry.actor, entry.on_behalf_of, entry.action) == (CLEO, BEN, "task.completed")
+    assert (entry.actor, entry.on_behalf_of, entry.action) == (DEV, BEN, "task.completed")
 
 
 def test_delegate__needs_a_claimed_task(

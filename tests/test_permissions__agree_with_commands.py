@@ -49,7 +49,7 @@ users:
   - {email: ana@city.example.gov, queues: [planning/intake, legal/counsel]}
   - {email: bea@city.example.gov, queues: [legal/counsel]}
   - {email: bo@city.example.gov, queues: [planning/intake]}
-  - {email: dee@city.example.gov}
+  - {email: dee@city.example.gov, queues: [legal/counsel]}  # a delegate stays in the queue
   - {email: lee@city.example.gov, queues: [planning/intake], leads: [planning/intake]}
 """
 
@@ -195,7 +195,7 @@ def _give(world: World, task_id: uuid.UUID, actor: Actor, command: str) -> None:
     elif command == "assign":
         engine.assign(session, task_id=task_id, assignee=BO.id, actor=actor)
     elif command == "delegate":
-        engine.delegate(session, task_id=task_id, to=DEE.id, actor=actor)
+        engine.delegate(session, task_id=task_id, to=LEE.id, actor=actor)
     elif command == "prioritize":
         engine.prioritize(session, task_id=task_id, priority=3, actor=actor)
     elif command == "comment":

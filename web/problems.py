@@ -22,6 +22,7 @@ from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
 from workflow import (
+    BusyError,
     CivicflowError,
     ConflictError,
     DefinitionError,
@@ -143,6 +144,8 @@ def _from_civicflow(error: CivicflowError) -> Response:
         return problem_response("forbidden", error.message, context=context or None)
     if isinstance(error, ExpressionError):
         return problem_response("expression-failed", error.message, context=context or None)
+    if isinstance(error, BusyError):  # nothing was written: the same request may come again
+        return problem_response("unavailable", error.message, headers={"Retry-After": "1"})
     return problem_response("refused", error.message, context=context or None)
 
 

@@ -45,6 +45,7 @@ from workflow.engine.events import (
     event_schemas,
 )
 from workflow.errors import (
+    BusyError,
     CivicflowError,
     ConflictError,
     DefinitionError,
@@ -84,7 +85,7 @@ from workflow.runtime.audit import AuditFinding
 from workflow.runtime.permissions import COMMANDS, Reason, Refusal, TaskPermissions
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
-from workflow.store.definition_files import load_definition, validate_paths
+from workflow.store.definition_files import load_definition, read_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.store.idempotency import IdempotencyKeys, StoredResponse
 from workflow.store.jobs import Claim, FailedJob, JobQueue
@@ -115,6 +116,7 @@ __all__ = [
     "AuditEntry",
     "AuditFinding",
     "BulkResult",
+    "BusyError",
     "CivicflowError",
     "Claim",
     "Clock",
@@ -183,6 +185,7 @@ __all__ = [
     "load_definition",
     "load_directory",
     "parse_directory",
+    "read_definition",
     "search_instances",
     "to_dot",
     "to_mermaid",

@@ -28,6 +28,7 @@ from workflow.engine.events import (
 )
 from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
+from workflow.limits import MAX_SUBJECT, fit_text
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
@@ -121,7 +122,7 @@ class EngineBase:
                 NotificationRow(
                     recipient=recipient,
                     kind=kind,
-                    subject=subject,
+                    subject=fit_text(subject, MAX_SUBJECT),
                     body=body,
                     instance_id=task.instance_id if task is not None else instance_id,
                     task_id=task.id if task is not None else None,

@@ -21,6 +21,7 @@ from workflow.engine.events import (
 )
 from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
+from workflow.limits import MAX_BUSINESS_KEY, MAX_COMMENT, MAX_NAME, MAX_PATH, check_text
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import Runtime, Step, TaskFacts
 from workflow.runtime.permissions import Refusal, may_act
@@ -37,6 +38,7 @@ class Lifecycle(EngineBase):
         self, session: Session, source: str, *, path: str = "<api>", actor: Actor = SYSTEM
     ) -> DefinitionInfo:
         """Register a definition's text; unchanged content keeps its version."""
+        check_text(path, what="the definition's path", max_length=MAX_PATH)
         spec = compile_definition(source, path)
         store = Store(session)
         existing = store.definition_by_hash(spec.key, spec.content_hash)
@@ -92,6 +94,9 @@ class Lifecycle(EngineBase):
         business_key: str | None = None,
         version: int | None = None,
     ) -> InstanceView:
+        check_text(workflow, what="the workflow key", max_length=MAX_NAME)
+        if business_key is not None:
+            check_text(business_key, what="the business key", max_length=MAX_BUSINESS_KEY)
         store = Store(session)
         definition = store.latest_definition(workflow, version)
         if business_key is not None:
@@ -159,6 +164,7 @@ class Lifecycle(EngineBase):
         expected_version: int | None = None,
     ) -> InstanceView:
         """Complete a task with ``action``; ``data`` is the form submission."""
+        check_text(action, what="the action", max_length=MAX_NAME)
         store = Store(session)
         task, instance = store.task_for_update(task_id)
         version, runtime = self.pinned(store, instance.definition_id)
@@ -224,6 +230,7 @@ class Lifecycle(EngineBase):
         actor: Actor,
         data: Any = None,
     ) -> InstanceView:
+        check_text(event, what="the event", max_length=MAX_NAME)
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         self._check_running(instance)
@@ -272,6 +279,7 @@ class Lifecycle(EngineBase):
     def cancel(
         self, session: Session, *, instance_id: uuid.UUID, actor: Actor, reason: str = ""
     ) -> InstanceView:
+        check_text(reason, what="the reason", max_length=MAX_COMMENT)
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         self._check_running(instance)

@@ -22,8 +22,9 @@ from workflow.engine.events import (
     TaskPrioritized,
     TaskUnclaimed,
 )
-from workflow.errors import InvalidDataError, NotFoundError
+from workflow.errors import ForbiddenError, InvalidDataError, NotFoundError
 from workflow.inbox.query import InboxPage, InboxQuery, inbox
+from workflow.limits import MAX_COMMENT, MAX_EMAIL, MAX_FILENAME, check_text
 from workflow.people.registry import People
 from workflow.runtime.permissions import (
     may_assign,
@@ -41,7 +42,6 @@ from workflow.views import AttachmentView, CommentView, TaskView
 __all__ = ["Teamwork"]
 
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-MAX_COMMENT = 10_000
 
 
 class Teamwork(EngineBase):
@@ -76,7 +76,7 @@ class Teamwork(EngineBase):
         self._refuse(may_assign(task, actor))
         people = People(session)
         if assignee is not None:
-            assignee = assignee.lower()
+            assignee = check_text(assignee, what="the assignee", max_length=MAX_EMAIL).lower()
             if not people.is_member(assignee, task.queue):
                 raise InvalidDataError(
                     f"{assignee} is not a member of '{task.queue}'", task=str(task.id)
@@ -106,13 +106,15 @@ class Teamwork(EngineBase):
         store = Store(session)
         task, instance = store.task_for_update(task_id)
         self._refuse(may_delegate(task, actor))
-        to = to.lower()
+        to = check_text(to, what="the delegate", max_length=MAX_EMAIL).lower()
         if to == task.assignee:
             raise InvalidDataError(
                 "a task cannot be delegated to its own assignee", task=str(task.id)
             )
-        if not People(session).exists(to):
+        people = People(session)
+        if not people.exists(to):
             raise InvalidDataError(f"{to} is not a known person", task=str(task.id))
+        self._check_delegate(store, people, task, instance, to)
         view = self._change(store, task, instance, actor, TaskDelegated, delegate=to)
         self._notify(
             store,
@@ -148,8 +150,8 @@ class Teamwork(EngineBase):
     ) -> CommentView:
         """Comment on an instance or one of its tasks; ``@person@agency.gov`` mentions
         known people, who are notified."""
-        body = body.strip()
-        if not body or len(body) > MAX_COMMENT:
+        body = check_text(body.strip(), what="the comment", max_length=MAX_COMMENT)
+        if not body:
             raise InvalidDataError(f"a comment has 1 to {MAX_COMMENT} characters")
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
@@ -211,8 +213,9 @@ class Teamwork(EngineBase):
     ) -> AttachmentView:
         """Attach a file; its type and size are checked before anything is stored."""
         filename = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-        if not filename or len(filename) > 255:
-            raise InvalidDataError("the file needs a name of at most 255 characters")
+        check_text(filename, what="the file name", max_length=MAX_FILENAME)
+        if not filename:
+            raise InvalidDataError(f"the file needs a name of at most {MAX_FILENAME} characters")
         files.check(filename, content_type, content)
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
@@ -303,6 +306,29 @@ class Teamwork(EngineBase):
     ) -> Sequence[TaskRow]:
         """The tasks whose staff may comment: the one commented on, else all the case's."""
         return [task] if task is not None else store.tasks_of(instance.id)
+
+    def _check_delegate(
+        self, store: Store, people: People, task: TaskRow, instance: InstanceRow, to: str
+    ) -> None:
+        """A task goes to someone who could work it anyway — a member of its queue or
+        the assignee's declared substitute — unless its definition says
+        ``delegate: anyone``."""
+        _, runtime = self.pinned(store, instance.definition_id)
+        if runtime.spec.task_spec(task.state, task.branch).delegate == "anyone":
+            return
+        assignee = task.assignee or ""
+        today = self.clock.now().date()
+        if people.is_member(to, task.queue) or people.is_declared_substitute(
+            to, of=assignee, today=today
+        ):
+            return
+        raise ForbiddenError(
+            f"{to} is neither a member of '{task.queue}' nor a declared substitute of "
+            f"{assignee}; this task may be delegated only to them (the definition can "
+            "allow more with 'delegate: anyone')",
+            task=str(task.id),
+            queue=task.queue,
+        )
 
     def _change(
         self,

@@ -125,6 +125,7 @@ def _task(body: dict[str, Any], actions: Iterable[str]) -> TaskSpec:
         ),
         four_eyes=tuple(body.get("four_eyes", ())),
         assurance=body.get("assurance"),
+        delegate=body.get("delegate", "queue"),
     )
 
 

@@ -117,6 +117,9 @@ class TaskSpec:
     escalate: Escalation | None = None
     four_eyes: tuple[str, ...] = ()
     assurance: str | None = None  # "mfa" or None
+    # who the task may be delegated to: "queue" (a member of its queue, or the
+    # assignee's declared substitute) or "anyone" (any known person)
+    delegate: str = "queue"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 
 from workflow.errors import Problem
+from workflow.language.lengths import check_lengths
 from workflow.language.loader import Document
 from workflow.language.schemas import input_properties
 from workflow.language.semantics import Ref, check_semantics, did_you_mean
@@ -58,6 +59,7 @@ def validate(document: Document) -> list[Problem]:
     checker = _Checker(document)
     checker.definition()
     problems = checker.problems + check_semantics(document, checker.outline)
+    problems += check_lengths(document)
     unique = {(p.line, p.column, p.message): p for p in problems}
     return [unique[k] for k in sorted(unique)]
 

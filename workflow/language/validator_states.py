@@ -45,7 +45,8 @@ SPELLING = {
 }
 
 TASK_KEYS: tuple[str, ...] = ("title", "queue", "form", "description", "priority", "due", "remind")
-TASK_KEYS += ("escalate", "four_eyes", "assurance")
+TASK_KEYS += ("escalate", "four_eyes", "assurance", "delegate")
+DELEGATE = ("queue", "anyone")
 KIND_KEYS = {
     "task": ("task", "on"),
     "wait": ("wait", "on"),
@@ -391,6 +392,11 @@ class StateChecker:
         if body.get("assurance", "mfa") != "mfa":
             self.report(
                 (*at, "assurance"), f"assurance is 'mfa', not {describe(body['assurance'])}"
+            )
+        if body.get("delegate", "queue") not in DELEGATE:
+            self.report(
+                (*at, "delegate"),
+                f"delegate is 'queue' or 'anyone', not {describe(body['delegate'])}",
             )
         if "actions" in body:
             self._actions((*at, "actions"), body["actions"])

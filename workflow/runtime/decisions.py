@@ -19,6 +19,7 @@ from typing import Any
 from workflow.errors import ConflictError, FieldError, InvalidDataError, InvariantError
 from workflow.language.durations import DEFAULT_CALENDAR, Calendar
 from workflow.language.spec import JsonSchema, StateKind, StateSpec, TaskSpec, WorkflowSpec
+from workflow.limits import MAX_TITLE, check_data, fit_text, printable
 from workflow.runtime.machine import NEXT, TIMEOUT, StateMachine
 
 __all__ = ["InstanceFacts", "NewTask", "NewTimer", "Runtime", "Step", "TaskFacts"]
@@ -100,44 +101,19 @@ def validate_against(schema: JsonSchema | None, value: Any, *, what: str, **cont
         value = {}
     if not isinstance(value, dict):
         raise InvalidDataError(f"{what} must be a JSON object", **context)
-    nul = _nul_path(value, "")
-    if nul is not None:  # PostgreSQL cannot store it in text; refused on both databases
-        message = "text must not contain the NUL character (U+0000)"
-        raise InvalidDataError(
-            f"{what} is invalid: {nul or '/'}: {message}",
-            errors=[FieldError(nul or "/", message)],
-            **context,
-        )
+    check_data(value, what=what, **context)  # before anything copies or walks it deeply
     if schema is not None:
-        errors = sorted(schema.validator.iter_errors(value), key=lambda e: list(e.path))
+        errors = sorted(schema.validator.iter_errors(value), key=lambda e: [str(p) for p in e.path])
         if errors:
             fields = [
-                FieldError("/" + "/".join(str(p) for p in error.path), error.message)
+                FieldError(
+                    "/" + "/".join(str(p) for p in error.path), printable(error.message, 200)
+                )
                 for error in errors
             ]
             summary = "; ".join(f"{f.path}: {f.message}" for f in fields[:3])
             raise InvalidDataError(f"{what} is invalid: {summary}", errors=fields, **context)
     return value
-
-
-def _nul_path(value: Any, path: str) -> str | None:
-    """The JSON pointer of the first text (key or value) holding a NUL, if any."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}/{key}"
-            if "\x00" in str(key):
-                return where
-            found = _nul_path(item, where)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}/{index}")
-            if found is not None:
-                return found
-    return None
 
 
 class Runtime:
@@ -344,7 +320,8 @@ class Runtime:
         task: TaskSpec,
         now: datetime,
     ) -> NewTask:
-        title = task.title.render(self.scope(step, facts.input))
+        # cut, not refused: the author cannot control how long the data in it is
+        title = fit_text(task.title.render(self.scope(step, facts.input)), MAX_TITLE)
         calendar = self.calendar_for(task.queue)
         timers: list[NewTimer] = []
         due_at = task.due.after(now, calendar) if task.due else None

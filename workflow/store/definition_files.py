@@ -16,12 +16,17 @@ from workflow.language.loader import MAX_CHARACTERS, load_document
 from workflow.language.spec import WorkflowSpec
 from workflow.language.validator import validate
 
-__all__ = ["load_definition", "validate_paths"]
+__all__ = ["load_definition", "read_definition", "validate_paths"]
 
 
 def load_definition(path: str | Path) -> WorkflowSpec:
     """Read and compile one definition file (unreadable files are DefinitionErrors)."""
     return compile_definition(_read(Path(path)), str(path))
+
+
+def read_definition(path: str | Path) -> str:
+    """The text of a definition file, for registering it (``Engine.register``)."""
+    return _read(Path(path))
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:

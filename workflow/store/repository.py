@@ -29,6 +29,7 @@ from sqlalchemy.orm import InstanceState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflow.actors import identity
 from workflow.errors import NotFoundError
 from workflow.runtime.audit import AuditRecord, record_hash
 from workflow.store.fields import field_rows
@@ -109,6 +110,11 @@ _TASK = (
     select(TaskRow, InstanceRow)
     .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
     .where(TaskRow.id == bindparam("task_id"))
+)
+_TASK_AGAIN = (
+    select(TaskRow)
+    .where(TaskRow.id == bindparam("task_id"))
+    .execution_options(populate_existing=True)
 )
 _COMPLETERS = select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
     TaskRow.instance_id == bindparam("instance_id"),
@@ -209,17 +215,22 @@ class Store:
         ).one_or_none()
 
     def task_for_update(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
-        """The task and its instance, in one statement, the instance row locked.
+        """The task and its instance as they are now, the instance row locked.
 
         Every writer locks the instance row (never a task row first), so writers on
         one instance queue up without deadlocks. On PostgreSQL a writer that waited
-        for the lock gets the instance's latest row; a task row it read before the
-        wait may be stale, and then its versioned UPDATE matches nothing and the
-        engine reports a conflict — the same outcome as a fresh read."""
+        for that lock gets the instance's latest row, but the task row the same
+        statement read is as of *before* the wait: a timer or a claim that changed
+        the task meanwhile would make a still-open task look stale. So there the
+        task is read again once the lock is held; only a real change conflicts.
+        (SQLite writers start with ``BEGIN IMMEDIATE``: their first read is current.)"""
         row = self.session.execute(_TASK_FOR_UPDATE, {"task_id": task_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"no task {task_id}", task=str(task_id))
-        return row[0], row[1]
+        task, instance = row[0], row[1]
+        if self.session.connection().dialect.name == "postgresql":
+            task = self.session.scalars(_TASK_AGAIN, {"task_id": task_id}).one()
+        return task, instance
 
     def task(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
         """The task and its instance, for reading only (nothing locked)."""
@@ -242,11 +253,13 @@ class Store:
 
     def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
         """Everyone who completed a task in ``states`` of this instance, including the
-        people a delegate acted for: the input of the four-eyes rule."""
+        people a delegate acted for: the input of the four-eyes rule. Identities are
+        compared normalised (``workflow.actors.identity``), rows stored before that
+        included."""
         rows = self.session.execute(
             _COMPLETERS, {"instance_id": instance_id, "states": list(states)}
         ).all()
-        return {who for pair in rows for who in pair if who}
+        return {identity(who) for pair in rows for who in pair if who}
 
     def cancel_open_tasks(
         self, instance_id: uuid.UUID, state: str | None, now: datetime
