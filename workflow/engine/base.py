@@ -24,6 +24,8 @@ from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
+from workflow.language.spec import StateKind
+from workflow.store import kept_events
 from workflow.store.repository import Store, audit_row
 
 __all__ = [
@@ -271,6 +273,35 @@ class EngineBase:
         store.insert_audit(staged.audit)
         events.extend(staged.events)
         store.add_outbox(instance.id, events, now)
+        if step.moved and not step.finished:
+            self._deliver_kept(store, instance, now)
+
+    def _deliver_kept(self, store: Store, instance: InstanceRow, now: datetime) -> None:
+        """If the instance now waits for an event that was kept for it, deliver the
+        oldest such event in this same transaction (which may move it on again).
+        Costs nothing for definitions that keep no events."""
+        _, runtime = self.pinned(store, instance.definition_id)
+        state = runtime.spec.states[instance.state]
+        wanted = [name for name in state.on if name in runtime.spec.kept_events]
+        if state.kind is not StateKind.WAIT or not wanted:
+            return
+        kept = kept_events.take(store.session, instance.id, wanted, now)
+        if kept is None:
+            return
+        step = runtime.signal(instance_facts(instance), kept.event, kept.data, now)
+        staged = self._stage(
+            instance,
+            step,
+            now,
+            actor=Actor(id=kept.actor, idp=kept.actor_idp),
+            action="instance.signalled",
+            details={
+                "event": kept.event,
+                "data": step.data.get(step.state_before),
+                "kept_since": kept.received_at.isoformat(),
+            },
+        )
+        self._write(store, instance, step, staged, now, [])
 
     def _record(
         self,
