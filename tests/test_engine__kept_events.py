@@ -72,5 +72,5 @@ def test_kept_events__an_expired_event_is_not_delivered(
 def test_kept_events__an_event_not_declared_kept_still_conflicts(
     engine: Engine, session: Session, started: InstanceView
 ) -> None:
-    with pytest.raises(ConflictError, match="not waiting for 'fee.refunded'"):
+    with pytest.raises(ConflictError, match=r"not waiting for 'fee\.refunded'"):
         engine.signal(session, instance_id=started.id, event="fee.refunded", actor=PORTAL)

@@ -20,12 +20,12 @@ from workflow.actors import Actor
 from workflow.clock import Clock, SystemClock
 from workflow.errors import ConflictError, ForbiddenError
 from workflow.language.compiler import compile_definition
+from workflow.language.spec import StateKind
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
-from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
-from workflow.language.spec import StateKind
 from workflow.store import kept_events
+from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
 from workflow.store.repository import Store, audit_row
 
 __all__ = [
