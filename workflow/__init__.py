@@ -40,13 +40,21 @@ from workflow.language.compiler import (
     validate_paths,
 )
 from workflow.language.graph import to_dot, to_mermaid
-from workflow.language.spec import WorkflowSpec
+from workflow.language.spec import WebhookTrigger, WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.files import AttachmentStore
+from workflow.store.webhooks import (
+    Attempt,
+    DeliveryClaim,
+    DeliveryView,
+    SubscriptionView,
+    WebhookStore,
+    event_matches,
+)
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = [
@@ -58,6 +66,7 @@ __all__ = [
     "VIEWS",
     "Actor",
     "AttachmentStore",
+    "Attempt",
     "AuditEntry",
     "AuditFinding",
     "BulkResult",
@@ -67,6 +76,8 @@ __all__ = [
     "Database",
     "DefinitionError",
     "DefinitionInfo",
+    "DeliveryClaim",
+    "DeliveryView",
     "Directory",
     "Engine",
     "ExpressionError",
@@ -80,12 +91,16 @@ __all__ = [
     "NotFoundError",
     "People",
     "Problem",
+    "SubscriptionView",
     "SystemClock",
     "TaskView",
+    "WebhookStore",
+    "WebhookTrigger",
     "WorkflowSpec",
     "bulk",
     "compile_definition",
     "content_hash",
+    "event_matches",
     "inbox",
     "load_definition",
     "load_directory",

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from workflow.engine.lifecycle import Lifecycle
 from workflow.engine.teamwork import Teamwork
 from workflow.engine.timers import TaskTimers
+from workflow.engine.triggers import Triggers
 from workflow.errors import CivicflowError
 
 __all__ = ["TIMER_KINDS", "Engine"]
@@ -37,7 +38,7 @@ TIMER_KINDS = (
 )
 
 
-class Engine(Lifecycle, Teamwork, TaskTimers):
+class Engine(Lifecycle, Teamwork, TaskTimers, Triggers):
     """Start with ``Engine(clock=...)``; pass a session to every command."""
 
     def run_timer(
