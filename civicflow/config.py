@@ -14,6 +14,7 @@ __all__ = ["Settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-not-secret"
+SECRET_PREFIX = "CIVICFLOW_WEBHOOK_SECRET_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,16 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # Webhooks: inbound secrets by source (CIVICFLOW_WEBHOOK_SECRET_<SOURCE>, several
+    # space-separated during a rotation); outbound egress to private addresses.
+    webhook_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    webhook_allow_private: bool = False
+    webhook_max_body: int = 256 * 1024
+
+    def webhook_secret(self, source: str) -> tuple[str, ...]:
+        """The secrets of inbound source ``source`` (``permit-portal`` is read from
+        ``CIVICFLOW_WEBHOOK_SECRET_PERMIT_PORTAL``); empty when none is set."""
+        return self.webhook_secrets.get(source.upper().replace("-", "_"), ())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +71,13 @@ class Settings:
             smtp_starttls=(get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
+            webhook_secrets={
+                name.removeprefix(SECRET_PREFIX): tuple(value.split())
+                for name, value in env.items()
+                if name.startswith(SECRET_PREFIX) and value.strip()
+            },
+            webhook_allow_private=_flag(get("WEBHOOK_ALLOW_PRIVATE")),
+            webhook_max_body=int(get("WEBHOOK_MAX_BODY") or 256 * 1024),
         )
 
 
@@ -67,3 +85,7 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise ValueError(f"CIVICFLOW_SMTP_PORT must be a TCP port number (1-65535), got {text!r}")
     return int(text)
+
+
+def _flag(text: str | None) -> bool:
+    return (text or "").lower() in ("1", "true", "yes", "on")
