@@ -4,11 +4,13 @@ library (not our code), and the portal definition's secret."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 PORTAL_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SUBMITTED = {
@@ -46,3 +48,59 @@ def fee_paid(application_id: str = "A-1001", amount: int = 90) -> dict[str, Any]
         "amount": amount,
         "reference": "PAY-7",
     }
+
+
+class Receiver:
+    """A real HTTP endpoint on loopback that verifies each request with the reference
+    library. ``fail_first`` requests get 500; ``reply`` sets a fixed answer."""
+
+    def __init__(self, secret: str, *, fail_first: int = 0) -> None:
+        self.secret = secret
+        self.fail_first = fail_first
+        self.reply: tuple[int, dict[str, str]] | None = None
+        self.requests = 0
+        self.received: list[dict[str, Any]] = []  # verified and answered 2xx
+        self.rejected: list[str] = []  # why a request failed verification
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                status, headers = receiver._handle(dict(self.headers.items()), body)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"not now")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handle(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str]]:
+        with self._lock:
+            self.requests += 1
+            if self.requests <= self.fail_first:
+                return 500, {}
+            if self.reply is not None:
+                return self.reply
+            try:
+                payload = Webhook(self.secret).verify(body, headers)
+            except WebhookVerificationError as error:
+                self.rejected.append(str(error))
+                return 401, {}
+            lowered = {k.lower(): v for k, v in headers.items()}
+            self.received.append({"webhook_id": lowered["webhook-id"], **payload})
+            return 204, {}
