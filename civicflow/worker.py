@@ -51,7 +51,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
 
 from civicflow.config import Settings
+from integrations.egress import Egress
 from integrations.email import Mailer, SmtpMailer
+from integrations.outbound import DeliveryRunner
 from workflow.clock import Clock
 from workflow.engine import TIMER_KINDS, Engine
 from workflow.errors import CivicflowError
@@ -97,6 +99,7 @@ class Worker:
         clock: Clock | None = None,
         max_attempts: int = 3,
         retry_delay: timedelta = timedelta(seconds=30),
+        deliveries: DeliveryRunner | None = None,
     ) -> None:
         if batch < 1 or max_attempts < 1:
             raise ValueError("batch and max_attempts must be at least 1")
@@ -110,6 +113,7 @@ class Worker:
         self.retry_delay = retry_delay
         self.mailer = mailer
         self._said_mail_is_off = False
+        self.deliveries = deliveries  # outbound webhooks, each round after the jobs
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -137,7 +141,8 @@ class Worker:
         for claim in claims:
             self.process(claim)
         self.send_notifications()
-        return len(claims)
+        delivered = self.deliveries.run_once() if self.deliveries is not None else 0
+        return len(claims) + delivered
 
     def drain(self) -> int:
         """Rounds until nothing is due; returns the jobs processed (``--once``)."""
@@ -448,8 +453,16 @@ def run_worker(
     """What ``civicflow worker`` does: work until SIGTERM/SIGINT (or, with ``once``,
     until nothing is due), logging to stderr."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    deliveries = DeliveryRunner(
+        db, Egress(allow_private=settings.webhook_allow_private), clock=engine.clock
+    )
     worker = Worker(
-        db, engine, name=name or default_name(), mailer=mailer_from(settings), lease=lease
+        db,
+        engine,
+        name=name or default_name(),
+        mailer=mailer_from(settings),
+        lease=lease,
+        deliveries=deliveries,
     )
     if once:
         echo(f"{worker.drain()} job(s) processed")
