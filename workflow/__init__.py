@@ -29,16 +29,20 @@ from workflow.errors import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
-from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxPage, InboxQuery, inbox
-from workflow.language.compiler import (
-    compile_definition,
-    content_hash,
-    load_definition,
-    validate_paths,
+from workflow.inbox.query import (
+    MAX_LIMIT,
+    SORTS,
+    VIEWS,
+    InboxPage,
+    InboxQuery,
+    inbox,
+    inbox_statement,
 )
+from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WebhookTrigger, WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
@@ -46,6 +50,7 @@ from workflow.people.registry import People
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
+from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.store.webhooks import (
     Attempt,
@@ -88,6 +93,7 @@ __all__ = [
     "InboxQuery",
     "InstanceView",
     "InvalidDataError",
+    "InvariantError",
     "NotFoundError",
     "People",
     "Problem",
@@ -99,9 +105,9 @@ __all__ = [
     "WorkflowSpec",
     "bulk",
     "compile_definition",
-    "content_hash",
     "event_matches",
     "inbox",
+    "inbox_statement",
     "load_definition",
     "load_directory",
     "parse_directory",
