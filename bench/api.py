@@ -53,14 +53,13 @@ def run_server(port: int, database_url: str) -> None:
 
     monkey.patch_all()
     from flask import Flask, request
-    from sqlalchemy import insert
+    from sqlalchemy import text
 
     from civicflow.config import Settings
     from civicflow.services import Services
     from integrations.signatures import secret_key, verify
     from web import create_app
     from web.server import bootstrap, make_server
-    from workflow.store.models import WebhookReceiptRow
 
     env = {
         "CIVICFLOW_DATABASE_URL": database_url,
@@ -78,7 +77,10 @@ def run_server(port: int, database_url: str) -> None:
 
     bare = Flask("bare")
     keys = (secret_key(SECRET),)
-    receipt = insert(WebhookReceiptRow)
+    receipt = text(
+        "INSERT INTO webhook_receipts (source, webhook_id, received_at, status, response) "
+        "VALUES (:source, :webhook_id, :received_at, :status, :response)"
+    )
 
     @bare.post("/bare/<source>")
     def bare_hook(source: str) -> tuple[str, int]:
@@ -92,9 +94,9 @@ def run_server(port: int, database_url: str) -> None:
                 {
                     "source": source,
                     "webhook_id": message_id,
-                    "received_at": now,
+                    "received_at": now.replace(tzinfo=None),
                     "status": 201,
-                    "response": {"application_id": payload["application_id"]},
+                    "response": json.dumps({"application_id": payload["application_id"]}),
                 },
             )
         return "", 201

@@ -104,3 +104,36 @@ class Receiver:
             lowered = {k.lower(): v for k, v in headers.items()}
             self.received.append({"webhook_id": lowered["webhook-id"], **payload})
             return 204, {}
+
+
+def web_app(database: Any, tmp_path: Any, **env: str) -> Any:
+    """The real app on ``database`` with the portal's secret and a real clock (the
+    signatures are checked against it), and a test bearer authenticator: ``Bearer
+    manage`` holds ``webhooks:manage``, ``Bearer read`` only ``instances:read``.
+    (API tokens replace it once they land.)"""
+    from civicflow.config import Settings
+    from civicflow.services import Services
+    from web import create_app
+    from web.principal import Authentication, Principal
+    from workflow import SystemClock
+
+    settings = Settings.from_env(
+        {
+            "CIVICFLOW_DATABASE_URL": database.url,
+            "CIVICFLOW_DATA_DIR": str(tmp_path),
+            "CIVICFLOW_WEBHOOK_SECRET_PERMIT_PORTAL": PORTAL_SECRET,
+            **env,
+        }
+    )
+    app = create_app(settings, services=Services(settings, clock=SystemClock(), db=database))
+    app.config.update(TESTING=True)
+    scopes = {"manage": frozenset({"webhooks:manage"}), "read": frozenset({"instances:read"})}
+
+    def bearer(request: Any, _services: Any) -> Principal | None:
+        kind = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if kind not in scopes:
+            return None
+        return Principal(kind="token", id=kind, name=f"test-{kind}", scopes=scopes[kind])
+
+    Authentication.of(app).add(bearer)
+    return app
