@@ -7,15 +7,16 @@ adapts it), run inside the caller's one transaction:
 2. verify the Standard Webhooks signature with the source's secrets (401);
 3. parse the JSON object (400);
 4. a ``webhook-id`` already received from this source returns the first response,
-   changing nothing; otherwise its receipt is inserted now, so a concurrent repeat
-   waits on it and then conflicts (the caller retries once and reads the receipt);
+   changing nothing;
 5. pick the trigger among the definitions' ``triggers:`` for this source whose
    ``match`` the payload satisfies (422 when none or several);
 6. map the payload with the trigger's JSONPaths, then start the workflow (an existing
    instance with that business key is returned instead) or signal the instance with
    that business key (404 when there is none; a kept event is stored, see
    docs/engine.md);
-7. store the response in the receipt; the caller commits effect and receipt together.
+7. insert the receipt (key and response); the caller commits effect and receipt
+   together. A concurrent repeat of the same id fails on the receipt's key and rolls
+   back its own effect (409); sent again, it reads the first response.
 
 JSONPath is python-jsonpath: maintained, typed, pure Python and compliant with RFC
 9535 (the JSONPath standard), so the paths a process owner writes mean what the RFC
@@ -124,20 +125,19 @@ class Inbound:
         first = store.receipt(source, message_id)
         if first is not None:
             return HookResult(first[0], first[1], replayed=True)
-        try:
-            store.claim_receipt(source, message_id, now)
-        except IntegrityError as error:
-            raise ConflictError(
-                "a message with this webhook-id is being processed; send it again",
-                webhook_id=message_id,
-            ) from error
         workflow, trigger = self._trigger(session, source, payload)
         actor = Actor(id=f"webhook:{source}", name=source, idp="webhook")
         if trigger.signal is None:
             result = self._start(session, workflow, trigger, payload, actor)
         else:
             result = self._signal(session, workflow, trigger, payload, actor)
-        store.settle_receipt(source, message_id, result.status, result.body)
+        try:
+            store.add_receipt(source, message_id, now, result.status, result.body)
+        except IntegrityError as error:
+            raise ConflictError(
+                "a message with this webhook-id was processed at the same time; send it again",
+                webhook_id=message_id,
+            ) from error
         return result
 
     # -- steps --------------------------------------------------------------------------
@@ -186,13 +186,21 @@ class Inbound:
     ) -> HookResult:
         input = self._map(trigger.input, payload)
         key = self._business_key(trigger, payload)
-        if key is not None:
-            existing = self.engine.instance_by_business_key(session, workflow, key)
-            if existing is not None:
-                return HookResult(200, _body("existing", workflow, existing))
-        view = self.engine.start(
-            session, workflow=workflow, input=input, actor=actor, business_key=key
-        )
+        try:
+            view = self.engine.start(
+                session, workflow=workflow, input=input, actor=actor, business_key=key
+            )
+        except ConflictError as error:
+            # the engine checks the business key before writing anything, and says
+            # which instance holds it; a race lost at the INSERT names none (re-raised)
+            existing = (
+                self.engine.instance_by_business_key(session, workflow, key)
+                if key is not None and "instance" in error.context
+                else None
+            )
+            if existing is None:
+                raise
+            return HookResult(200, _body("existing", workflow, existing))
         return HookResult(201, _body("started", workflow, view))
 
     def _signal(

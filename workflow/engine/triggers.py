@@ -20,16 +20,22 @@ from workflow.views import InstanceView
 
 __all__ = ["Triggers"]
 
+# the newest version of every workflow (versions are numbered in id order); built once
+_LATEST = (
+    select(DefinitionRow.id, DefinitionRow.key, DefinitionRow.content_hash)
+    .where(
+        DefinitionRow.id.in_(
+            select(func.max(DefinitionRow.id)).group_by(DefinitionRow.key).scalar_subquery()
+        )
+    )
+    .order_by(DefinitionRow.key)
+)
+
 
 class Triggers(EngineBase):
     def webhook_triggers(self, session: Session, source: str) -> list[tuple[str, WebhookTrigger]]:
         """(workflow key, trigger) for every trigger of ``source``, in workflow order."""
-        latest = select(func.max(DefinitionRow.id)).group_by(DefinitionRow.key).scalar_subquery()
-        rows = session.execute(
-            select(DefinitionRow.id, DefinitionRow.key, DefinitionRow.content_hash)
-            .where(DefinitionRow.id.in_(latest))
-            .order_by(DefinitionRow.key)
-        ).all()
+        rows = session.connection().execute(_LATEST).all()
         found: list[tuple[str, WebhookTrigger]] = []
         store = Store(session)
         for definition_id, key, content_hash in rows:

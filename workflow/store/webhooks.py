@@ -4,8 +4,9 @@ No HTTP here (``integrations/`` sends and receives); this is what those adapters
 store, in the caller's transaction:
 
 - **receipts** — an inbound message that took effect, keyed by (source,
-  ``webhook-id``). ``claim_receipt`` inserts the key first, so a concurrent repeat
-  waits on it and then fails (the caller retries and reads the first response).
+  ``webhook-id``), inserted with its answer in the transaction of the effect; a
+  concurrent repeat fails on the key and rolls back (its sender retries and reads the
+  first answer).
 - **dispatch** — turns committed outbox rows into one delivery per matching active
   subscription and marks the rows published. Rows are read in id order; the rows
   of one instance are committed in id order (each change holds the instance row), so
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from workflow.errors import NotFoundError
@@ -45,6 +46,11 @@ __all__ = [
 ]
 
 PENDING = ("pending", "sending")
+_RECEIPT = select(WebhookReceiptRow.status, WebhookReceiptRow.response).where(
+    WebhookReceiptRow.source == bindparam("source"),
+    WebhookReceiptRow.webhook_id == bindparam("webhook_id"),
+)
+_INSERT_RECEIPT = insert(WebhookReceiptRow)
 
 
 def event_matches(patterns: Sequence[str], event_type: str) -> bool:
@@ -148,26 +154,32 @@ class WebhookStore:
     # -- inbound receipts -----------------------------------------------------------------
 
     def receipt(self, source: str, message_id: str) -> tuple[int, dict[str, Any]] | None:
-        row = self.session.get(WebhookReceiptRow, (source, message_id))
+        row = self.session.execute(
+            _RECEIPT, {"source": source, "webhook_id": message_id}
+        ).one_or_none()
         return None if row is None else (row.status, dict(row.response))
 
-    def claim_receipt(self, source: str, message_id: str, now: datetime) -> None:
-        """Insert the receipt's key now (a concurrent repeat then conflicts on it);
-        ``settle_receipt`` stores the response before the transaction commits."""
-        self.session.add(
-            WebhookReceiptRow(
-                source=source, webhook_id=message_id, received_at=now, status=0, response={}
-            )
-        )
-        self.session.flush()
-
-    def settle_receipt(
-        self, source: str, message_id: str, status: int, response: dict[str, Any]
+    def add_receipt(
+        self,
+        source: str,
+        message_id: str,
+        now: datetime,
+        status: int,
+        response: dict[str, Any],
     ) -> None:
-        row = self.session.get(WebhookReceiptRow, (source, message_id))
-        assert row is not None, "claim_receipt first"
-        row.status = status
-        row.response = response
+        """Store the message's answer with its effect (same transaction). A concurrent
+        repeat inserting the same key waits for this transaction and then fails with
+        ``IntegrityError``, rolling back its own effect: each message acts once."""
+        self.session.execute(
+            _INSERT_RECEIPT,
+            {
+                "source": source,
+                "webhook_id": message_id,
+                "received_at": now,
+                "status": status,
+                "response": response,
+            },
+        )
 
     # -- subscriptions ----------------------------------------------------------------------
 
