@@ -154,9 +154,11 @@ class WebhookStore:
     # -- inbound receipts -----------------------------------------------------------------
 
     def receipt(self, source: str, message_id: str) -> tuple[int, dict[str, Any]] | None:
-        row = self.session.execute(
-            _RECEIPT, {"source": source, "webhook_id": message_id}
-        ).one_or_none()
+        row = (
+            self.session.connection()
+            .execute(_RECEIPT, {"source": source, "webhook_id": message_id})
+            .one_or_none()
+        )
         return None if row is None else (row.status, dict(row.response))
 
     def add_receipt(
@@ -170,7 +172,7 @@ class WebhookStore:
         """Store the message's answer with its effect (same transaction). A concurrent
         repeat inserting the same key waits for this transaction and then fails with
         ``IntegrityError``, rolling back its own effect: each message acts once."""
-        self.session.execute(
+        self.session.connection().execute(
             _INSERT_RECEIPT,
             {
                 "source": source,
