@@ -432,6 +432,12 @@ def mailer_from(settings: Settings) -> Mailer | None:
     )
 
 
+def delivery_runner(db: Database, engine: Engine, settings: Settings) -> DeliveryRunner:
+    """The outbound webhook sender a worker runs each round (``docs/webhooks.md``)."""
+    egress = Egress(allow_private=settings.webhook_allow_private)
+    return DeliveryRunner(db, egress, clock=engine.clock)
+
+
 def default_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -450,16 +456,13 @@ def run_worker(
     """What ``civicflow worker`` does: work until SIGTERM/SIGINT (or, with ``once``,
     until nothing is due), logging to stderr."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    deliveries = DeliveryRunner(
-        db, Egress(allow_private=settings.webhook_allow_private), clock=engine.clock
-    )
     worker = Worker(
         db,
         engine,
         name=name or default_name(),
         mailer=mailer_from(settings),
         lease=lease,
-        deliveries=deliveries,
+        deliveries=delivery_runner(db, engine, settings),
     )
     if once:
         echo(f"{worker.drain()} job(s) processed")
