@@ -84,3 +84,9 @@ def test_api_webhooks__retry_of_an_unknown_delivery_is_not_found(client: Any) ->
     location = create(client).headers["Location"]
     response = client.post(f"{location}/deliveries/999/retry", headers=MANAGE)
     assert response.status_code == 404
+
+
+def test_api_webhooks__an_out_of_range_delivery_id_is_refused_not_a_crash(client: Any) -> None:
+    location = create(client).headers["Location"]
+    response = client.post(f"{location}/deliveries/{2**70}/retry", headers=MANAGE)
+    assert response.status_code == 422

@@ -30,9 +30,12 @@ class WebhookPath(BaseModel):
     webhook_id: uuid.UUID
 
 
+BIGINT = 2**63 - 1  # a larger id cannot exist, and the database would refuse to compare it
+
+
 class DeliveryPath(BaseModel):
     webhook_id: uuid.UUID
-    delivery_id: int
+    delivery_id: int = Field(ge=1, le=BIGINT)
 
 
 class DeliveriesQuery(BaseModel):
