@@ -549,6 +549,95 @@ def jobs_retry(app: Services, ids: tuple[int, ...], every: bool) -> None:
     click.echo(f"{len(queued)} job(s) queued again{listed}")
 
 
+# -- outbound webhook subscriptions (docs/webhooks.md) --------------------------------------
+
+
+@main.group()
+def webhooks() -> None:
+    """Outbound webhook subscriptions and their delivery log."""
+
+
+@webhooks.command("list")
+@pass_app
+def webhooks_list(app: Services) -> None:
+    """Every subscription: id, state, events and URL."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        subscriptions = WebhookStore(session).subscriptions()
+    for sub in subscriptions:
+        state = "active" if sub.active else f"disabled ({sub.disabled_reason})"
+        click.echo(f"{sub.id}  {state}  {','.join(sub.events)}  {sub.url}")
+
+
+@webhooks.command("create")
+@click.argument("url")
+@click.option("--event", "events", multiple=True, required=True, help="task.created, task.*, *")
+@click.option("--secret", help="A whsec_ secret (default: a new one, printed once).")
+@click.option("--description", default="", help="What the receiver is.")
+@pass_app
+def webhooks_create(
+    app: Services, url: str, events: tuple[str, ...], secret: str | None, description: str
+) -> None:
+    """Subscribe URL to events; print its id and secret (shown only now)."""
+    from integrations.outbound import create_subscription
+
+    with app.db.transaction() as session:
+        view, secret = create_subscription(
+            session,
+            url=url,
+            events=list(events),
+            secret=secret,
+            description=description,
+            now=app.engine.clock.now(),
+        )
+    click.echo(f"id: {view.id}")
+    click.echo(f"secret: {secret}")
+    click.echo("store the secret now: it is not shown again", err=True)
+
+
+@webhooks.command("delete")
+@click.argument("subscription", type=click.UUID)
+@pass_app
+def webhooks_delete(app: Services, subscription: uuid.UUID) -> None:
+    """Delete a subscription and its delivery log."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        WebhookStore(session).delete_subscription(subscription)
+    click.echo(f"deleted {subscription}")
+
+
+@webhooks.command("deliveries")
+@click.argument("subscription", type=click.UUID)
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@pass_app
+def webhooks_deliveries(app: Services, subscription: uuid.UUID, limit: int) -> None:
+    """The subscription's deliveries, newest first, with every attempt."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        deliveries = WebhookStore(session).deliveries(subscription, limit=limit)
+    for d in deliveries:
+        click.echo(f"{d.id}  {d.status}  {d.event_type}  {d.message_id}  attempts={d.attempts}")
+        for a in d.log:
+            outcome = a.status if a.status is not None else a.error
+            click.echo(f"    {a.at.isoformat()}  {outcome}  {a.duration_ms} ms")
+
+
+@webhooks.command("redeliver")
+@click.argument("subscription", type=click.UUID)
+@click.argument("delivery", type=int)
+@pass_app
+def webhooks_redeliver(app: Services, subscription: uuid.UUID, delivery: int) -> None:
+    """Send a delivery again (same webhook-id) on the worker's next round."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        view = WebhookStore(session).redeliver(subscription, delivery, app.engine.clock.now())
+    click.echo(f"delivery {view.id} queued again ({view.message_id})")
+
+
 def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:

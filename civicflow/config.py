@@ -21,6 +21,7 @@ from civicflow import examples
 __all__ = ["Settings"]
 
 DEV_SECRET = "dev-only-not-secret"
+SECRET_PREFIX = "CIVICFLOW_WEBHOOK_SECRET_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,16 @@ class Settings:
     # API rate limits (Flask-Limiter syntax), per token and per client address
     rate_limit_token: str = "600/minute"
     rate_limit_address: str = "1200/minute"
+    # Webhooks: inbound secrets by source (CIVICFLOW_WEBHOOK_SECRET_<SOURCE>, several
+    # space-separated during a rotation); outbound egress to private addresses.
+    webhook_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    webhook_allow_private: bool = False
+    webhook_max_body: int = 256 * 1024
+
+    def webhook_secret(self, source: str) -> tuple[str, ...]:
+        """The secrets of inbound source ``source`` (``permit-portal`` is read from
+        ``CIVICFLOW_WEBHOOK_SECRET_PERMIT_PORTAL``); empty when none is set."""
+        return self.webhook_secrets.get(source.upper().replace("-", "_"), ())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +86,13 @@ class Settings:
             smtp_password=get("SMTP_PASSWORD"),
             rate_limit_token=get("RATE_LIMIT_TOKEN") or "600/minute",
             rate_limit_address=get("RATE_LIMIT_ADDRESS") or "1200/minute",
+            webhook_secrets={
+                name.removeprefix(SECRET_PREFIX): tuple(value.split())
+                for name, value in env.items()
+                if name.startswith(SECRET_PREFIX) and value.strip()
+            },
+            webhook_allow_private=_flag(get("WEBHOOK_ALLOW_PRIVATE")),
+            webhook_max_body=int(get("WEBHOOK_MAX_BODY") or 256 * 1024),
         )
 
 
@@ -93,3 +111,7 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise ValueError(f"CIVICFLOW_SMTP_PORT must be a TCP port number (1-65535), got {text!r}")
     return int(text)
+
+
+def _flag(text: str | None) -> bool:
+    return (text or "").lower() in ("1", "true", "yes", "on")

@@ -44,7 +44,9 @@ from types import FrameType
 from typing import Any
 
 from civicflow.config import Settings
+from integrations.egress import Egress
 from integrations.email import Mailer, SmtpMailer
+from integrations.outbound import DeliveryRunner
 from workflow import (
     TIMER_KINDS,
     CivicflowError,
@@ -81,6 +83,7 @@ class Worker:
         clock: Clock | None = None,
         max_attempts: int = 3,
         retry_delay: timedelta = timedelta(seconds=30),
+        deliveries: DeliveryRunner | None = None,
     ) -> None:
         if batch < 1 or max_attempts < 1:
             raise ValueError("batch and max_attempts must be at least 1")
@@ -95,6 +98,7 @@ class Worker:
         self.mailer = mailer
         self._said_mail_is_off = False
         self._started: set[int] = set()  # claims of the current batch charged an attempt
+        self.deliveries = deliveries  # outbound webhooks, each round after the jobs
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -122,7 +126,8 @@ class Worker:
         for index, claim in enumerate(claims):
             self.process(claim, then=claims[index + 1] if index + 1 < len(claims) else None)
         self.send_notifications()
-        return len(claims)
+        delivered = self.deliveries.run_once() if self.deliveries is not None else 0
+        return len(claims) + delivered
 
     def drain(self) -> int:
         """Rounds until nothing is due; returns the jobs processed (``--once``)."""
@@ -343,6 +348,12 @@ def mailer_from(settings: Settings) -> Mailer | None:
     )
 
 
+def delivery_runner(db: Database, engine: Engine, settings: Settings) -> DeliveryRunner:
+    """The outbound webhook sender a worker runs each round (``docs/webhooks.md``)."""
+    egress = Egress(allow_private=settings.webhook_allow_private)
+    return DeliveryRunner(db, egress, clock=engine.clock)
+
+
 def default_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -362,7 +373,12 @@ def run_worker(
     until nothing is due), logging to stderr."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     worker = Worker(
-        db, engine, name=name or default_name(), mailer=mailer_from(settings), lease=lease
+        db,
+        engine,
+        name=name or default_name(),
+        mailer=mailer_from(settings),
+        lease=lease,
+        deliveries=delivery_runner(db, engine, settings),
     )
     if once:
         echo(f"{worker.drain()} job(s) processed")

@@ -77,7 +77,7 @@ from workflow.inbox.query import (
 )
 from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
-from workflow.language.spec import WorkflowSpec
+from workflow.language.spec import WebhookTrigger, WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
 from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
@@ -90,6 +90,14 @@ from workflow.store.files import AttachmentStore
 from workflow.store.idempotency import IdempotencyKeys, StoredResponse
 from workflow.store.jobs import Claim, FailedJob, JobQueue
 from workflow.store.notifications import Notification, NotificationQueue
+from workflow.store.webhooks import (
+    Attempt,
+    DeliveryClaim,
+    DeliveryView,
+    SubscriptionView,
+    WebhookStore,
+    event_matches,
+)
 from workflow.views import (
     AttachmentView,
     AuditEntry,
@@ -113,6 +121,7 @@ __all__ = [
     "ApiTokens",
     "AttachmentStore",
     "AttachmentView",
+    "Attempt",
     "AuditEntry",
     "AuditFinding",
     "BulkResult",
@@ -125,6 +134,8 @@ __all__ = [
     "Database",
     "DefinitionError",
     "DefinitionInfo",
+    "DeliveryClaim",
+    "DeliveryView",
     "Directory",
     "Emitted",
     "Engine",
@@ -154,6 +165,7 @@ __all__ = [
     "Reason",
     "Refusal",
     "StoredResponse",
+    "SubscriptionView",
     "SystemClock",
     "TaskAssigned",
     "TaskCancelled",
@@ -170,12 +182,15 @@ __all__ = [
     "TaskUnclaimed",
     "TaskView",
     "TokenInfo",
+    "WebhookStore",
+    "WebhookTrigger",
     "WorkflowSpec",
     "bulk",
     "compile_definition",
     "definition_source",
     "definition_versions",
     "departments",
+    "event_matches",
     "event_schema",
     "event_schemas",
     "find_instance",

@@ -102,6 +102,7 @@ class InstanceView:
     version: int
     tasks: tuple[TaskView, ...] = ()
     history: tuple[AuditEntry, ...] = ()
+    kept: bool = False  # a signal was kept for later, not delivered (Engine.signal)
 
     def open_tasks(self) -> tuple[TaskView, ...]:
         return tuple(t for t in self.tasks if t.status == "open")

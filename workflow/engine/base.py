@@ -28,11 +28,13 @@ from workflow.engine.events import (
 )
 from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
+from workflow.language.spec import StateKind
 from workflow.limits import MAX_SUBJECT, fit_text
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
 from workflow.runtime.permissions import Refusal, SubstituteOf
+from workflow.store import kept_events
 from workflow.store.constraints import lost_race
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
 from workflow.store.repository import Store, audit_row, new_task_view, task_view
@@ -265,6 +267,8 @@ class EngineBase:
         store.insert_audit(staged.audit)
         events.extend(staged.events)
         self._publish(store, instance.id, events, now)
+        if step.moved and not step.finished:
+            self._deliver_kept(store, instance, now)
 
     def _publish(
         self, store: Store, instance_id: uuid.UUID, events: list[OutboxEvent], now: datetime
@@ -290,6 +294,34 @@ class EngineBase:
         due = runtime.moved_by_pause(sla.remind.unit, last.due_at, paused_at, now)
         payload = {**last.payload, "state": instance.state}
         store.insert_jobs([job_row("instance.sla_remind", due, now, instance.id, None, payload)])
+
+    def _deliver_kept(self, store: Store, instance: InstanceRow, now: datetime) -> None:
+        """If the instance now waits for an event that was kept for it, deliver the
+        oldest such event in this same transaction (which may move it on again).
+        Costs nothing for definitions that keep no events."""
+        version, runtime = self.pinned(store, instance.definition_id)
+        state = runtime.spec.states[instance.state]
+        wanted = [name for name in state.on if name in runtime.spec.kept_events]
+        if state.kind is not StateKind.WAIT or not wanted:
+            return
+        kept = kept_events.take(store.session, instance.id, wanted, now)
+        if kept is None:
+            return
+        step = runtime.signal(instance_facts(instance), kept.event, kept.data, now)
+        staged = self._stage(
+            instance,
+            step,
+            now,
+            actor=Actor(id=kept.actor, idp=kept.actor_idp),
+            action="instance.signalled",
+            definition_version=version,
+            details={
+                "event": kept.event,
+                "data": step.data.get(step.state_before),
+                "kept_since": kept.received_at.isoformat(),
+            },
+        )
+        self._write(store, instance, step, staged, now, [])
 
     def _record(
         self,

@@ -23,8 +23,9 @@ from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
 from workflow.limits import MAX_BUSINESS_KEY, MAX_COMMENT, MAX_NAME, MAX_PATH, check_text
 from workflow.runtime.audit import AuditRecord
-from workflow.runtime.decisions import Runtime, Step, TaskFacts
+from workflow.runtime.decisions import Runtime, Step, TaskFacts, validate_against
 from workflow.runtime.permissions import Refusal, may_act
+from workflow.store import kept_events
 from workflow.store.models import DefinitionRow, InstanceRow
 from workflow.store.repository import Store, definition_info, task_view
 from workflow.views import DefinitionInfo, InstanceView
@@ -230,12 +231,34 @@ class Lifecycle(EngineBase):
         actor: Actor,
         data: Any = None,
     ) -> InstanceView:
+        """Deliver ``event`` to the instance's wait state. An event the definition
+        keeps (``events: {name: {keep}}``) that the instance does not wait for yet is
+        stored and delivered when it does; the view then has ``kept=True``."""
         check_text(event, what="the event", max_length=MAX_NAME)
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         self._check_running(instance)
         version, runtime = self.pinned(store, instance.definition_id)
         now = self.clock.now()
+        keep = runtime.spec.kept_events.get(event)
+        if keep is not None and not runtime.waits_for(instance.state, event):
+            checked = validate_against(None, data, what="event data", action=event)
+            expires_at = keep.after(now, runtime.calendar)
+            kept_events.keep(
+                session,
+                instance_id=instance.id,
+                event=event,
+                data=checked,
+                actor=actor.id,
+                actor_idp=actor.idp,
+                now=now,
+                expires_at=expires_at,
+            )
+            details = {"event": event, "expires_at": expires_at.isoformat()}
+            self._record(store, instance, actor, "event.kept", None, details)
+            session.flush()
+            view = store.instance_view(instance, version=version, history=False)
+            return replace(view, kept=True)
         step = runtime.signal(instance_facts(instance), event, data, now)
         staged = self._stage(
             instance,

@@ -170,10 +170,19 @@ class _Builder:
             triggers=tuple(
                 WebhookTrigger(
                     source=trigger["webhook"],
-                    input=MappingProxyType(dict(trigger["input"])),
+                    input=MappingProxyType(dict(trigger.get("input") or {})),
                     business_key=trigger.get("business_key"),
+                    signal=trigger.get("signal"),
+                    data=MappingProxyType(dict(trigger["data"])) if "data" in trigger else None,
+                    match=MappingProxyType(dict(trigger.get("match") or {})),
                 )
                 for trigger in data.get("triggers", ())
+            ),
+            kept_events=MappingProxyType(
+                {
+                    name: parse_duration(body["keep"])
+                    for name, body in (data.get("events") or {}).items()
+                }
             ),
             calendar=_calendar(data["workflow"], data.get("calendar")),
             description=data.get("description"),

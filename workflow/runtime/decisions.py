@@ -202,6 +202,10 @@ class Runtime:
         self._track_sla(step, now)
         return step
 
+    def waits_for(self, state_name: str, event: str) -> bool:
+        state = self.spec.states[state_name]
+        return state.kind is StateKind.WAIT and event in state.on
+
     def timeout(self, facts: InstanceFacts, state_name: str, now: datetime) -> Step | None:
         """The step a wait timeout causes, or None if the instance already moved on."""
         if facts.state != state_name:

@@ -99,6 +99,10 @@ _DEFINITION_VERSION = select(DefinitionRow).where(
 )
 _INSTANCE = select(InstanceRow).where(InstanceRow.id == bindparam("instance_id"))
 _INSTANCE_FOR_UPDATE = _INSTANCE.with_for_update()
+_INSTANCE_BY_BUSINESS_KEY = select(InstanceRow).where(
+    InstanceRow.workflow_key == bindparam("workflow"),
+    InstanceRow.business_key == bindparam("business_key"),
+)
 _TASK_FOR_UPDATE = (
     select(TaskRow, InstanceRow)
     .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
@@ -208,11 +212,8 @@ class Store:
         return row
 
     def instance_by_business_key(self, workflow: str, business_key: str) -> InstanceRow | None:
-        return self.session.scalars(
-            select(InstanceRow).where(
-                InstanceRow.workflow_key == workflow, InstanceRow.business_key == business_key
-            )
-        ).one_or_none()
+        params = {"workflow": workflow, "business_key": business_key}
+        return self.session.scalars(_INSTANCE_BY_BUSINESS_KEY, params).one_or_none()
 
     def task_for_update(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
         """The task and its instance as they are now, the instance row locked.
