@@ -17,7 +17,7 @@ Typical use::
 
 from __future__ import annotations
 
-from workflow.actors import SYSTEM, Actor
+from workflow.actors import SYSTEM, Actor, Assurance
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.engine import TIMER_KINDS, Engine
 from workflow.engine.bulk import MAX_BULK, BulkResult, bulk
@@ -40,9 +40,11 @@ from workflow.language.compiler import (
     validate_paths,
 )
 from workflow.language.graph import to_dot, to_mermaid
+from workflow.language.loader import Document, load_document
 from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
+from workflow.people.sign_ins import SignIns, SignInSession
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
@@ -57,6 +59,7 @@ __all__ = [
     "TIMER_KINDS",
     "VIEWS",
     "Actor",
+    "Assurance",
     "AttachmentStore",
     "AuditEntry",
     "AuditFinding",
@@ -68,6 +71,7 @@ __all__ = [
     "DefinitionError",
     "DefinitionInfo",
     "Directory",
+    "Document",
     "Engine",
     "ExpressionError",
     "FieldError",
@@ -80,6 +84,8 @@ __all__ = [
     "NotFoundError",
     "People",
     "Problem",
+    "SignInSession",
+    "SignIns",
     "SystemClock",
     "TaskView",
     "WorkflowSpec",
@@ -89,6 +95,7 @@ __all__ = [
     "inbox",
     "load_definition",
     "load_directory",
+    "load_document",
     "parse_directory",
     "to_dot",
     "to_mermaid",

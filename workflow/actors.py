@@ -8,8 +8,29 @@ asserted, so step-up (``assurance: mfa``) is decided per call, not per user.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SYSTEM", "Actor"]
+__all__ = ["SYSTEM", "Actor", "Assurance"]
+
+
+@dataclass(frozen=True, slots=True)
+class Assurance:
+    """How the current session's person proved who they are, as their identity
+    provider's ID token said: recorded with every action they take, so an MFA action's
+    audit record shows which provider vouched for it and with what."""
+
+    provider: str
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
+    auth_time: int | None = None  # seconds since the epoch
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "acr": self.acr,
+            "amr": list(self.amr),
+            "auth_time": self.auth_time,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +42,7 @@ class Actor:
     leads: frozenset[str] = frozenset()  # queues in which they may assign and reassign
     mfa: bool = False
     on_behalf_of: str | None = None  # set when a delegate or substitute acts for someone
+    assurance: Assurance | None = None  # from a sign-in; None for API tokens and the system
 
     def member_of(self, queue: str) -> bool:
         return queue in self.queues
@@ -38,6 +60,7 @@ class Actor:
             leads=self.leads,
             mfa=self.mfa,
             on_behalf_of=owner,
+            assurance=self.assurance,
         )
 
 
