@@ -1,0 +1,1 @@
+"""Sign-in through each agency's own identity provider (OpenID Connect, Authlib)."""
