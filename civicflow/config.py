@@ -32,6 +32,11 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # Browser sessions (SSO): idle and absolute timeouts; trust X-Forwarded-Proto/Host
+    # only behind a proxy that sets them (else a client could claim HTTPS).
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    trust_proxy: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,10 +65,21 @@ class Settings:
             smtp_starttls=(get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
+            session_idle_minutes=_positive("SESSION_IDLE_MINUTES", get("SESSION_IDLE_MINUTES"), 30),
+            session_max_hours=_positive("SESSION_MAX_HOURS", get("SESSION_MAX_HOURS"), 12),
+            trust_proxy=(get("TRUST_PROXY") or "").lower() in ("1", "true", "yes", "on"),
         )
 
 
 def _port(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise ValueError(f"CIVICFLOW_SMTP_PORT must be a TCP port number (1-65535), got {text!r}")
+    return int(text)
+
+
+def _positive(name: str, text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise ValueError(f"CIVICFLOW_{name} must be a positive whole number, got {text!r}")
     return int(text)

@@ -85,3 +85,13 @@ def test_a_logout_token_is_used_once(sign_ins: SignIns) -> None:
     expiry = T0 + timedelta(minutes=2)
     assert sign_ins.use_logout_token(issuer=ISSUER, jti="j-1", expires_at=expiry, now=T0)
     assert not sign_ins.use_logout_token(issuer=ISSUER, jti="j-1", expires_at=expiry, now=T0)
+
+
+def test_a_step_up_records_its_proof_under_a_new_token(sign_ins: SignIns) -> None:
+    token = open_session(sign_ins)
+    proof = Assurance(provider="agency-a", acr="urn:x:aal2", amr=("mfa", "otp"), auth_time=2)
+    fresh = sign_ins.step_up(token, assurance=proof, id_token="h.p.s", now=T0)
+    assert fresh is not None and fresh != token
+    assert resume(sign_ins, token, timedelta(minutes=1)) is None
+    found = resume(sign_ins, fresh, timedelta(minutes=1))
+    assert found is not None and found.assurance == proof

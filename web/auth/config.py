@@ -86,9 +86,10 @@ class ProviderConfig:
         domain = email.rpartition("@")[2].lower()
         return domain in self.allowed_email_domains
 
-    def queues(self, groups: object) -> frozenset[str]:
-        """The queues a ``groups`` claim grants: mapped names, or values that are
-        already ``department/group`` queue names."""
+    def queues(self, groups: object, department: object = None) -> frozenset[str]:
+        """The queues a ``groups`` claim grants: mapped names, values that are already
+        ``department/group`` queue names, or ``<department claim>/<group>``. Queues
+        Civicflow does not know are dropped when the person is synced."""
         if isinstance(groups, str):
             groups = [groups]
         if not isinstance(groups, list):
@@ -101,6 +102,8 @@ class ProviderConfig:
                 queues.add(self.groups_to_queues[group])
             elif _QUEUE.match(group):
                 queues.add(group)
+            elif isinstance(department, str) and _QUEUE.match(f"{department}/{group}"):
+                queues.add(f"{department}/{group}")
         return frozenset(queues)
 
 

@@ -91,10 +91,17 @@ class SignIns:
         return token
 
     def resume(
-        self, token: str, *, now: datetime, idle: timedelta, absolute: timedelta
+        self,
+        token: str,
+        *,
+        now: datetime,
+        idle: timedelta,
+        absolute: timedelta,
+        touch_after: timedelta = timedelta(0),
     ) -> SignInSession | None:
-        """The live session behind ``token``, its idle clock restarted; None when there
-        is none or it timed out (a timed-out session is ended, not just ignored)."""
+        """The live session behind ``token``, its idle clock restarted (at most every
+        ``touch_after``, to spare a write per request); None when there is none or it
+        timed out (a timed-out session is ended, not just ignored)."""
         row = self.session.get(SignInSessionRow, _digest(token))
         if row is None or row.ended_at is not None:
             return None
@@ -104,7 +111,8 @@ class SignIns:
         if now - row.last_seen_at >= idle:
             self._end(row, "idle timeout", now)
             return None
-        row.last_seen_at = now
+        if now - row.last_seen_at >= touch_after:
+            row.last_seen_at = now
         user = self.session.get(UserRow, row.user_id)
         if user is None or not user.active:
             self._end(row, "person deactivated", now)
@@ -127,17 +135,21 @@ class SignIns:
             created_at=row.created_at,
         )
 
-    def step_up(self, token: str, *, assurance: Assurance, id_token: str) -> None:
-        """Record a re-authentication's proof on the session it strengthened."""
+    def step_up(
+        self, token: str, *, assurance: Assurance, id_token: str, now: datetime
+    ) -> str | None:
+        """Record a re-authentication's proof on the session it strengthened, under a
+        new token (the old one stops working); None when the session is gone."""
         row = self.session.get(SignInSessionRow, _digest(token))
         if row is None or row.ended_at is not None:
-            return
-        row.acr, row.amr, row.auth_time = (
-            assurance.acr,
-            list(assurance.amr),
-            _time(assurance.auth_time),
-        )
-        row.id_token = id_token
+            return None
+        fresh = secrets.token_urlsafe(32)
+        row.id = _digest(fresh)
+        row.acr, row.amr = assurance.acr, list(assurance.amr)
+        row.auth_time = _time(assurance.auth_time)
+        row.id_token, row.last_seen_at = id_token, now
+        self.session.flush()
+        return fresh
 
     def end(self, token: str, *, why: str, now: datetime) -> str | None:
         """End the session behind ``token``; returns its id, or None if there was none."""
