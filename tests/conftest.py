@@ -26,7 +26,7 @@ from workflow.store.database import Database
 from workflow.store.models import Base
 
 # The two test agencies' OpenID providers (node + oidc-provider), for the SSO tests.
-pytest_plugins = ["tests.oidc.agencies"]
+pytest_plugins = ["tests.oidc.agencies", "tests.oidc.relying_party"]
 
 DATA = Path(__file__).parent / "data"
 PG_ADMIN_URL = os.environ.get(

@@ -49,7 +49,8 @@ const provider = new Provider(config.issuer, {
   acrValues: [config.acr.base, config.acr.mfa],
   scopes: ['openid', 'email', 'profile', 'groups'],
   claims: {
-    openid: ['sub'],
+    sid: null,
+    openid: ['sub', 'acr', 'amr', 'auth_time'], // always in the ID token
     email: ['email', 'email_verified'],
     profile: ['name'],
     groups: ['groups', 'department'],

@@ -1,0 +1,66 @@
+"""Signing in through each agency's own provider, with plain HTTP."""
+
+from __future__ import annotations
+
+from tests.oidc.agencies import Agency
+from tests.oidc.relying_party import Browser, RelyingParty
+
+
+def test_a_person_of_agency_a_gets_the_queues_their_groups_map_to(
+    relying_party: RelyingParty, agency_a: Agency
+) -> None:
+    browser = Browser(relying_party)
+    response = browser.sign_in("agency-a", "ana.ortiz@planning.example.gov")
+    assert (response.status_code, response.headers["location"]) == (303, "/auth/me")
+    me = browser.me().json()
+    assert (me["email"], me["provider"], me["queues"]) == (
+        "ana.ortiz@planning.example.gov",
+        "agency-a",
+        ["planning/intake", "planning/supervisors"],
+    )
+    assert (me["acr"], me["amr"], me["mfa"]) == ("urn:civicflow:aal1", ["pwd"], False)
+
+
+def test_a_person_of_agency_b_gets_agency_bs_queues(
+    relying_party: RelyingParty, agency_b: Agency
+) -> None:
+    browser = Browser(relying_party)
+    browser.sign_in("agency-b", "rosa.delgado@fire.example.gov")
+    me = browser.me().json()
+    assert (me["provider"], me["queues"]) == ("agency-b", ["fire/inspectors", "fire/supervisors"])
+
+
+def test_the_session_cookie_is_http_only_and_same_site_lax(
+    relying_party: RelyingParty, agency_a: Agency
+) -> None:
+    browser = Browser(relying_party)
+    response = browser.sign_in("agency-a", "ben.okafor@planning.example.gov")
+    cookie = next(
+        c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("civicflow_session=")
+    )
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_signing_in_again_issues_a_new_session_id(
+    relying_party: RelyingParty, agency_a: Agency
+) -> None:
+    browser = Browser(relying_party)
+    browser.sign_in("agency-a", "ben.okafor@planning.example.gov")
+    first = browser.session_token
+    browser.sign_in("agency-a", "ben.okafor@planning.example.gov")
+    assert browser.session_token not in (None, first)
+    stolen = Browser(relying_party)
+    stolen.http.cookies.set("civicflow_session", first or "")
+    assert stolen.me().status_code == 401
+
+
+def test_the_sign_in_page_lists_both_agencies(relying_party: RelyingParty) -> None:
+    page = Browser(relying_party).get("/auth/login").text
+    assert "Sign in with Agency A (Planning)" in page
+    assert "Sign in with Agency B (Fire &amp; Rescue)" in page
+
+
+def test_me_without_a_session_is_401(relying_party: RelyingParty) -> None:
+    response = Browser(relying_party).me()
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
