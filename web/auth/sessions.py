@@ -15,7 +15,8 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from flask import Request, Response, current_app
+from flask import Request, current_app
+from werkzeug.wrappers import Response
 
 from civicflow.services import Services
 from web.auth.config import ProviderConfig

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     jsonify,
     make_response,
@@ -25,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers import Response
 
 from civicflow.services import Services
 from web.auth import pending
