@@ -21,7 +21,7 @@ def test_a_person_of_agency_a_gets_the_queues_their_groups_map_to(
     assert (me["acr"], me["amr"], me["mfa"]) == ("urn:civicflow:aal1", ["pwd"], False)
 
 
-def test_a_person_of_agency_b_gets_agency_bs_queues(
+def test_a_person_of_agency_b_gets_agency_bs_queues_civicflow_using_private_key_jwt(
     relying_party: RelyingParty, agency_b: Agency
 ) -> None:
     browser = Browser(relying_party)

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from joserfc.jwk import RSAKey
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DATA = ROOT / "tests" / "data" / "oidc"
@@ -43,6 +44,7 @@ class Agency:
     client_secret: str
     accounts: list[dict[str, Any]]
     process: subprocess.Popen[bytes] = field(repr=False)
+    key_file: Path | None = None  # Civicflow's private key, when it uses private_key_jwt
 
     def account(self, email: str) -> dict[str, Any]:
         return next(a for a in self.accounts if a["email"] == email)
@@ -64,6 +66,15 @@ def _unavailable() -> str | None:
     if not (ROOT / "node_modules" / "oidc-provider").is_dir():
         return "the npm packages are not installed: run scripts/setup (npm ci)"
     return None
+
+
+def _client_key(name: str, tmp: Path) -> tuple[Path, dict[str, Any]]:
+    """A key pair for ``private_key_jwt``: the private half for Civicflow (a PEM file),
+    the public half registered with the provider."""
+    key = RSAKey.generate_key(2048, parameters={"kid": f"civicflow-{name}"})
+    path = tmp / f"{name}-client-key.pem"
+    path.write_bytes(key.as_pem(private=True))
+    return path, key.as_dict(private=False) | {"use": "sig", "alg": "RS256"}
 
 
 def _start(name: str, rp_url: str, tmp: Path) -> Agency:
@@ -90,6 +101,14 @@ def _start(name: str, rp_url: str, tmp: Path) -> Agency:
             }
         ],
     }
+    key_file = None
+    if name == "agency-b":  # one agency authenticates Civicflow by signed assertions
+        key_file, public = _client_key(name, tmp)
+        client = config["clients"][0]
+        del client["client_secret"]
+        client["token_endpoint_auth_method"] = "private_key_jwt"
+        client["token_endpoint_auth_signing_alg"] = "RS256"
+        client["jwks"] = {"keys": [public]}
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(config))
     process = subprocess.Popen(
@@ -112,7 +131,7 @@ def _start(name: str, rp_url: str, tmp: Path) -> Agency:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-    return Agency(name, issuer, SECRETS[name], accounts, process)
+    return Agency(name, issuer, SECRETS[name], accounts, process, key_file)
 
 
 @pytest.fixture(scope="session")
@@ -162,7 +181,9 @@ def idp_config(agencies: dict[str, Agency], tmp: Path) -> Path:
     """tests/data/oidc/idp.yaml with the providers' URLs filled in."""
     text = (DATA / "idp.yaml").read_text()
     for name, agency in agencies.items():
-        text = text.replace("${" + name.upper().replace("-", "_") + "}", agency.issuer)
+        variable = name.upper().replace("-", "_")
+        text = text.replace("${" + variable + "}", agency.issuer)
+        text = text.replace("${" + variable + "_KEY}", str(agency.key_file))
     path = tmp / "idp.yaml"
     path.write_text(text)
     return path

@@ -55,7 +55,6 @@ def relying_party(
     from web import create_app
 
     monkeypatch.setenv("CIVICFLOW_TEST_AGENCY_A_SECRET", SECRETS["agency-a"])
-    monkeypatch.setenv("CIVICFLOW_TEST_AGENCY_B_SECRET", SECRETS["agency-b"])
     settings = Settings.from_env(
         {
             "CIVICFLOW_DATABASE_URL": committed.url,
