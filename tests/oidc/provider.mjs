@@ -13,7 +13,8 @@
 //
 // Test-only controls (loopback, this process only): POST /__control/publish-wrong-keys
 // makes the JWKS endpoint publish a different key under the same key id (so ID tokens
-// no longer verify); POST /__control/reset undoes it.
+// no longer verify); /__control/publish-decoy-key publishes only a key with another id
+// (as if the provider had rotated); POST /__control/reset undoes either.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
@@ -29,8 +30,10 @@ function rsaJwk(kid) {
   return { ...privateKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' };
 }
 const signingKey = rsaJwk(`${config.cookiePrefix}-1`);
-const { d, p, q, dp, dq, qi, ...wrong } = rsaJwk(signingKey.kid); // eslint-disable-line
-const controls = { wrongKeys: false };
+const publicJwk = ({ kty, n, e, kid, use, alg }) => ({ kty, n, e, kid, use, alg });
+const wrong = publicJwk(rsaJwk(signingKey.kid)); // another key under the same id
+const decoy = publicJwk(rsaJwk(`${config.cookiePrefix}-decoy`)); // another id
+const controls = { jwks: null };
 
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -153,14 +156,17 @@ const server = createServer(async (req, res) => {
     if (path.startsWith('/interaction/')) {
       await interaction(req, res);
     } else if (path === '/__control/publish-wrong-keys' && req.method === 'POST') {
-      controls.wrongKeys = true;
+      controls.jwks = { keys: [wrong] };
+      res.writeHead(204).end();
+    } else if (path === '/__control/publish-decoy-key' && req.method === 'POST') {
+      controls.jwks = { keys: [decoy] };
       res.writeHead(204).end();
     } else if (path === '/__control/reset' && req.method === 'POST') {
-      controls.wrongKeys = false;
+      controls.jwks = null;
       res.writeHead(204).end();
-    } else if (path === '/jwks' && controls.wrongKeys) {
+    } else if (path === '/jwks' && controls.jwks) {
       res.writeHead(200, { 'content-type': 'application/jwk-set+json' });
-      res.end(JSON.stringify({ keys: [wrong] }));
+      res.end(JSON.stringify(controls.jwks));
     } else {
       callback(req, res);
     }

@@ -66,9 +66,16 @@ class ProviderClient:
     """One configured provider, its discovery document and keys cached for the
     app's lifetime (the app owns this object: no module-level state)."""
 
-    def __init__(self, config: ProviderConfig, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        timeout: float = 10.0,
+        jwks_min_interval: float = JWKS_REFETCH_SECONDS,
+    ) -> None:
         self.config = config
         self.timeout = timeout
+        self.jwks_min_interval = jwks_min_interval
         self._http = requests.Session()
         self._lock = threading.Lock()
         self._metadata: dict[str, Any] | None = None
@@ -114,13 +121,13 @@ class ProviderClient:
 
     def _key_set(self, kid: str | None) -> KeySet:
         """The provider's keys; refetched when a token names a key id we lack (key
-        rotation), at most once per JWKS_REFETCH_SECONDS so forged ids cannot make
-        us hammer the provider."""
+        rotation), at most once per ``jwks_min_interval`` seconds so forged ids cannot
+        make us hammer the provider."""
         with self._lock:
             known = self._keys is not None and (
                 kid is None or any(k.kid == kid for k in self._keys.keys)
             )
-            stale = time.monotonic() - self._keys_fetched > JWKS_REFETCH_SECONDS
+            stale = time.monotonic() - self._keys_fetched >= self.jwks_min_interval
             if self._keys is None or (not known and stale):
                 uri = self._metadata["jwks_uri"] if self._metadata else None
             else:
