@@ -64,3 +64,28 @@ def test_me_without_a_session_is_401(relying_party: RelyingParty) -> None:
     response = Browser(relying_party).me()
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_x_forwarded_proto_is_ignored_unless_a_proxy_is_trusted(
+    relying_party: RelyingParty, agency_a: Agency
+) -> None:
+    browser = Browser(relying_party)
+    browser.http.headers["X-Forwarded-Proto"] = "https"
+    response = browser.sign_in("agency-a", "ben.okafor@planning.example.gov")
+    cookies = response.raw.headers.getlist("Set-Cookie")
+    assert any(c.startswith("civicflow_session=") and "Secure" not in c for c in cookies)
+
+
+def test_behind_a_trusted_proxy_the_cookie_is_secure_and_host_prefixed(
+    relying_party_behind_proxy: RelyingParty, agency_a: Agency
+) -> None:
+    browser = Browser(relying_party_behind_proxy)
+    browser.http.headers["X-Forwarded-Proto"] = "https"
+    response = browser.sign_in("agency-a", "ben.okafor@planning.example.gov")
+    cookie = next(
+        c
+        for c in response.raw.headers.getlist("Set-Cookie")
+        if c.startswith("__Host-civicflow_session=")
+    )
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Domain" not in cookie and "Path=/" in cookie

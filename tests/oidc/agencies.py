@@ -91,7 +91,11 @@ def _start(name: str, rp_url: str, tmp: Path) -> Agency:
             {
                 "client_id": "civicflow",
                 "client_secret": SECRETS[name],
-                "redirect_uris": [f"{rp_url}/auth/callback/{name}"],
+                "redirect_uris": [
+                    f"{rp_url}/auth/callback/{name}",
+                    # the same Civicflow behind a TLS-terminating proxy
+                    f"{rp_url.replace('http://', 'https://')}/auth/callback/{name}",
+                ],
                 "post_logout_redirect_uris": [f"{rp_url}/auth/login"],
                 "response_types": ["code"],
                 "grant_types": ["authorization_code"],

@@ -42,13 +42,13 @@ class RelyingParty:
     clock: ShiftedClock
 
 
-@pytest.fixture
-def relying_party(
+def _serve(
     agencies: dict[str, Agency],
     rp_url: str,
     committed: Database,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
 ) -> Iterator[RelyingParty]:
     from civicflow.config import Settings
     from civicflow.services import Services
@@ -61,6 +61,7 @@ def relying_party(
             "CIVICFLOW_DATA_DIR": str(tmp_path),
             "CIVICFLOW_IDP_CONFIG": str(idp_config(agencies, tmp_path)),
             "CIVICFLOW_SECRET_KEY": "test-secret-key-for-the-sso-tests",
+            **env,
         }
     )
     clock = ShiftedClock()
@@ -84,6 +85,31 @@ def relying_party(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def relying_party(
+    agencies: dict[str, Agency],
+    rp_url: str,
+    committed: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RelyingParty]:
+    """Civicflow on the RP port, serving plain HTTP, trusting no proxy headers."""
+    yield from _serve(agencies, rp_url, committed, tmp_path, monkeypatch, {})
+
+
+@pytest.fixture
+def relying_party_behind_proxy(
+    agencies: dict[str, Agency],
+    rp_url: str,
+    committed: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RelyingParty]:
+    """The same, configured to trust X-Forwarded-Proto from a TLS-terminating proxy."""
+    env = {"CIVICFLOW_TRUST_PROXY": "true"}
+    yield from _serve(agencies, rp_url, committed, tmp_path, monkeypatch, env)
 
 
 class _Form(HTMLParser):
@@ -116,12 +142,19 @@ class Browser:
         self.http = requests.Session()
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.http.get(urljoin(self.rp.url, url), allow_redirects=False, timeout=10, **kwargs)
+        url = urljoin(self.rp.url, url).replace("https://", "http://")
+        return self._proxied(self.http.get(url, allow_redirects=False, timeout=10, **kwargs))
 
     def post(self, url: str, **kwargs: Any) -> requests.Response:
-        return self.http.post(
-            urljoin(self.rp.url, url), allow_redirects=False, timeout=10, **kwargs
-        )
+        url = urljoin(self.rp.url, url)
+        return self._proxied(self.http.post(url, allow_redirects=False, timeout=10, **kwargs))
+
+    def _proxied(self, response: requests.Response) -> requests.Response:
+        """Behind a (pretend) TLS-terminating proxy the browser speaks HTTPS and sends
+        Secure cookies; this jar speaks HTTP to the app, so it forgets the flag."""
+        for cookie in self.http.cookies:
+            cookie.secure = False
+        return response
 
     def start(self, provider: str, path: str = "/auth/login/{provider}") -> str:
         """Begin a sign-in; returns the provider's authorization URL."""
@@ -134,7 +167,7 @@ class Browser:
         provider sends the browser to (not yet followed)."""
         response = self.http.get(authorization_url, allow_redirects=False, timeout=10)
         interaction = urljoin(authorization_url, response.headers["location"])
-        if interaction.startswith(self.rp.url):
+        if interaction.replace("https://", "http://").startswith(self.rp.url):
             return interaction  # still signed in at the provider: no login form
         page = self.http.get(interaction, timeout=10)
         action = urljoin(interaction, form_of(page.text).action or "")
@@ -143,7 +176,7 @@ class Browser:
         )
         assert response.status_code in (302, 303), response.text
         location = urljoin(action, response.headers["location"])
-        while not location.startswith(self.rp.url):
+        while not location.replace("https://", "http://").startswith(self.rp.url):
             response = self.http.get(location, allow_redirects=False, timeout=10)
             assert response.status_code in (302, 303), response.text
             location = urljoin(location, response.headers["location"])
@@ -158,7 +191,8 @@ class Browser:
 
     @property
     def session_token(self) -> str | None:
-        return self.http.cookies.get("civicflow_session")
+        jar = self.http.cookies
+        return jar.get("civicflow_session") or jar.get("__Host-civicflow_session")
 
 
 def query(url: str) -> dict[str, str]:
