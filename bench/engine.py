@@ -42,9 +42,7 @@ from sqlalchemy import (
     update,
 )
 
-from workflow.actors import Actor
-from workflow.engine import Engine
-from workflow.store.database import Database
+from workflow import Actor, Database, Engine
 
 HERE = Path(__file__).resolve().parent
 PG_ADMIN = os.environ.get(

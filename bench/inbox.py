@@ -36,9 +36,7 @@ from sqlalchemy import Connection, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workflow.actors import Actor
-from workflow.inbox.query import InboxQuery, inbox, inbox_statement
-from workflow.store.database import Database
+from workflow import Actor, Database, InboxQuery, inbox, inbox_statement
 
 PG_ADMIN = os.environ.get(
     "CIVICFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -49,10 +49,7 @@ from sqlalchemy import (
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from civicflow.worker import Worker
-from workflow.actors import Actor
-from workflow.clock import FixedClock
-from workflow.engine import Engine
-from workflow.store.database import Database
+from workflow import Actor, Database, Engine, FixedClock
 
 PG_ADMIN = os.environ.get(
     "CIVICFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

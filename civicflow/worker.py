@@ -52,10 +52,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from civicflow.config import Settings
 from integrations.email import Mailer, SmtpMailer
-from workflow.clock import Clock
-from workflow.engine import TIMER_KINDS, Engine
-from workflow.errors import CivicflowError
-from workflow.store.database import Database
+from workflow import TIMER_KINDS, CivicflowError, Clock, Database, Engine
 from workflow.store.models import JobRow, NotificationRow
 
 __all__ = ["TIMER_KINDS", "Claim", "Worker", "digest", "mailer_from", "run_worker"]

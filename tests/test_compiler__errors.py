@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from workflow import compile_definition, load_definition
 from workflow.errors import DefinitionError
-from workflow.language.compiler import compile_definition, load_definition
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from workflow.language.compiler import load_definition
+from workflow import load_definition
 from workflow.language.spec import WorkflowSpec
 
 EVERY_FEATURE = Path(__file__).parent / "data" / "valid" / "every-feature.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.language.compiler import load_definition
+from workflow import load_definition
 from workflow.language.spec import Rule, WorkflowSpec
 
 EVERY_FEATURE = Path(__file__).parent / "data" / "valid" / "every-feature.yaml"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.language.compiler import compile_definition, load_definition
+from workflow import compile_definition, load_definition
 from workflow.language.spec import JoinRule, StateKind, WorkflowSpec
 
 EVERY_FEATURE = Path(__file__).parent / "data" / "valid" / "every-feature.yaml"

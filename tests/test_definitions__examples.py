@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from civicflow.cli import App
 from civicflow.config import Settings
 from civicflow.demo import run_demo
-from workflow.language.compiler import load_definition, validate_paths
+from civicflow.services import Services
+from workflow import load_definition, validate_paths
 from workflow.language.spec import TaskSpec, WorkflowSpec
 from workflow.store.database import Database
 
@@ -78,7 +78,7 @@ def test_example_runs_end_to_end(workflow: str, committed: Database, tmp_path: P
         {"CIVICFLOW_DATABASE_URL": committed.url, "CIVICFLOW_DATA_DIR": str(tmp_path)}
     )
     lines: list[str] = []
-    app = App(settings)
+    app = Services(settings)
     try:
         final = run_demo(app, echo=lines.append, workflow=workflow)
     finally:

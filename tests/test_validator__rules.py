@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from workflow import validate_paths
 from workflow.errors import Problem
-from workflow.language.compiler import validate_paths
 
 INVALID = Path(__file__).parent / "data" / "invalid"
 FILES = sorted(INVALID.glob("*.yaml"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.language.compiler import validate_paths
+from workflow import validate_paths
 
 DATA = Path(__file__).parent / "data"
 VALID = sorted([*(DATA / "valid").glob("*.yaml"), *(DATA / "engine").glob("*.yaml")])

@@ -29,16 +29,20 @@ from workflow.errors import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
-from workflow.inbox.query import MAX_LIMIT, SORTS, VIEWS, InboxPage, InboxQuery, inbox
-from workflow.language.compiler import (
-    compile_definition,
-    content_hash,
-    load_definition,
-    validate_paths,
+from workflow.inbox.query import (
+    MAX_LIMIT,
+    SORTS,
+    VIEWS,
+    InboxPage,
+    InboxQuery,
+    inbox,
+    inbox_statement,
 )
+from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.loader import Document, load_document
 from workflow.language.spec import WorkflowSpec
@@ -48,6 +52,7 @@ from workflow.people.sign_ins import SignIns, SignInSession
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
+from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
@@ -81,6 +86,7 @@ __all__ = [
     "InboxQuery",
     "InstanceView",
     "InvalidDataError",
+    "InvariantError",
     "NotFoundError",
     "People",
     "Problem",
@@ -91,8 +97,8 @@ __all__ = [
     "WorkflowSpec",
     "bulk",
     "compile_definition",
-    "content_hash",
     "inbox",
+    "inbox_statement",
     "load_definition",
     "load_directory",
     "load_document",

@@ -19,6 +19,7 @@ __all__ = [
     "FieldError",
     "ForbiddenError",
     "InvalidDataError",
+    "InvariantError",
     "NotFoundError",
     "Problem",
 ]
@@ -79,6 +80,16 @@ class ExpressionError(CivicflowError):
     """A guard or title expression failed to evaluate at run time."""
 
     title = "Expression error"
+
+
+class InvariantError(CivicflowError):
+    """Something the validator or the engine guarantees did not hold: a decision
+    state with no rule that matched, a transition the compiled machine lacks, a
+    timer the engine cannot apply. It is a bug in Civicflow (or a spec that bypassed
+    validation), not in the request: treat it like an unexpected exception (log it
+    with its traceback; over HTTP, 500), not as a refusal the person can fix."""
+
+    title = "Engine invariant violated"
 
 
 class NotFoundError(CivicflowError):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from workflow.engine.lifecycle import Lifecycle
 from workflow.engine.teamwork import Teamwork
 from workflow.engine.timers import TaskTimers
-from workflow.errors import CivicflowError
+from workflow.errors import InvariantError
 
 __all__ = ["TIMER_KINDS", "Engine"]
 
@@ -63,7 +63,8 @@ class Engine(Lifecycle, Teamwork, TaskTimers):
             return self.case_remind(session, instance_id=instance_id)
         if kind == "task.escalate" and task_id is not None:
             return self.task_escalate(session, task_id=task_id, to=str(payload["to"]))
-        raise CivicflowError(
+        # workers claim only TIMER_KINDS, and the engine writes each with its ids
+        raise InvariantError(
             f"cannot run a '{kind}' timer (unknown kind, or its instance or task is missing)",
             instance=str(instance_id) if instance_id else None,
             task=str(task_id) if task_id else None,

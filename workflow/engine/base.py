@@ -23,6 +23,7 @@ from workflow.language.compiler import compile_definition
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
+from workflow.store.constraints import lost_race
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
 from workflow.store.repository import Store, audit_row
 
@@ -399,9 +400,10 @@ def instance_facts(instance: InstanceRow) -> InstanceFacts:
 
 def conflict_means(message: str) -> Callable[[F], F]:
     """Mark an engine command: a lost race detected anywhere inside it (a versioned
-    UPDATE that matched nothing, a unique key taken meanwhile) becomes a
-    ``ConflictError`` saying ``message``. Flushes happen at several points (explicit,
-    and before queries), so the whole command is covered, not one flush."""
+    UPDATE that matched nothing, one of the unique keys that catch races taken
+    meanwhile) becomes a ``ConflictError`` saying ``message``. Flushes happen at
+    several points (explicit, and before queries), so the whole command is covered,
+    not one flush."""
 
     def decorate(command: F) -> F:
         @functools.wraps(command)
@@ -416,10 +418,14 @@ def conflict_means(message: str) -> Callable[[F], F]:
 
 @contextmanager
 def conflicts(message: str) -> Iterator[None]:
-    """Turn a lost race detected at flush time into a ``ConflictError``."""
+    """Turn a lost race detected at flush time into a ``ConflictError``; any other
+    integrity error (``workflow.store.constraints`` says which are races) is a bug
+    and propagates unchanged."""
     try:
         yield
     except StaleDataError as error:
         raise ConflictError(message) from error
     except IntegrityError as error:
+        if not lost_race(error):
+            raise
         raise ConflictError(message) from error

@@ -5,8 +5,8 @@ thread, so everything in it is read-only (``MappingProxyType``, tuples, frozen
 dataclasses) and everything costly is done here, once: guards and titles parsed,
 JSON Schema validators constructed. Building happens only after validation found
 nothing, so it can trust every shape. A version's identity is the sha256 of its
-source text. Reading files is confined to ``load_definition``/``validate_paths``;
-``compile_definition`` is pure.
+source text. Everything here is pure: reading definition files is the store's job
+(``workflow.store.definition_files``).
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from workflow.errors import DefinitionError, Problem
+from workflow.errors import DefinitionError
 from workflow.language.durations import Calendar, Duration, parse_duration
 from workflow.language.expressions import parse_expression, parse_template
 from workflow.language.loader import Document, load_document
@@ -40,7 +39,7 @@ from workflow.language.spec import (
 )
 from workflow.language.validator import effective_calendar, validate, weekday
 
-__all__ = ["compile_definition", "content_hash", "load_definition", "validate_paths"]
+__all__ = ["compile_definition", "content_hash"]
 
 _NOTHING: Mapping[str, Any] = MappingProxyType({})  # shared: it can never change
 
@@ -57,66 +56,6 @@ def compile_definition(text: str, path: str = "<string>") -> WorkflowSpec:
     if problems:
         raise DefinitionError(problems, file=path)
     return _Builder(document).spec(content_hash(text))
-
-
-def load_definition(path: str | Path) -> WorkflowSpec:
-    """Read and compile one definition file (unreadable files are DefinitionErrors)."""
-    return compile_definition(_read(Path(path)), str(path))
-
-
-def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
-    """Every problem in the given files and directories (their ``*.yaml``/``*.yml``).
-
-    Besides each file's own problems, two files declaring the same ``workflow`` key
-    are reported, since the key names the workflow everywhere.
-    """
-    problems: list[Problem] = []
-    owners: dict[str, str] = {}
-    for file in _files([Path(p) for p in paths], problems):
-        try:
-            document = load_document(_read(file), str(file))
-        except DefinitionError as error:
-            problems += error.problems
-            continue
-        problems += validate(document)
-        key = document.data.get("workflow") if isinstance(document.data, dict) else None
-        if isinstance(key, str):
-            if key in owners:
-                problems.append(
-                    document.problem(("workflow",), f"workflow '{key}' is also in {owners[key]}")
-                )
-            owners.setdefault(key, str(file))
-    return problems
-
-
-def _files(paths: list[Path], problems: list[Problem]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
-            if not found:
-                problems.append(Problem(str(path), 1, 1, "no *.yaml or *.yml files here"))
-            files += found
-        else:
-            files.append(path)
-    return files
-
-
-def _read(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise DefinitionError(
-            [Problem(str(path), 1, 1, f"cannot read the file: {reason}")], file=str(path)
-        ) from error
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        message = f"the file is not UTF-8 text (byte 0x{data[error.start]:02x})"
-        raise DefinitionError([Problem(str(path), line, column, message)]) from error
 
 
 def _freeze(value: Any) -> Any:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from workflow.errors import ConflictError, ExpressionError, FieldError, InvalidDataError
+from workflow.errors import ConflictError, FieldError, InvalidDataError, InvariantError
 from workflow.language.durations import DEFAULT_CALENDAR, Calendar
 from workflow.language.spec import JsonSchema, StateKind, StateSpec, TaskSpec, WorkflowSpec
 from workflow.runtime.machine import StateMachine
@@ -320,7 +320,8 @@ class Runtime:
                 if state.emit:
                     step.emits.append(state.emit)
             return
-        raise ExpressionError(f"decision states route in a loop through '{name}'", state=name)
+        # the validator refuses decision loops with no task or wait between them
+        raise InvariantError(f"decision states route in a loop through '{name}'", state=name)
 
     def _new_task(
         self,

@@ -19,7 +19,7 @@ from typing import Any
 
 from transitions import EventData, Machine
 
-from workflow.errors import ExpressionError
+from workflow.errors import ExpressionError, InvariantError
 from workflow.language.spec import Rule, StateKind, WorkflowSpec
 
 __all__ = ["StateMachine"]
@@ -80,12 +80,13 @@ class StateMachine:
     def fire(self, state: str, name: str, scope: Scope) -> str:
         """The state reached from ``state`` by event ``name`` given ``scope``.
 
-        Raises ``ExpressionError`` when a guard fails to evaluate, or when no rule
-        matched (the validator makes that impossible for compiled definitions).
+        Raises ``ExpressionError`` when a guard fails to evaluate, and
+        ``InvariantError`` when the state has no such transition or no rule matched
+        (the validator makes both impossible for compiled definitions).
         """
         event = self._machine.events.get(f"{state}:{name}")
         if event is None:
-            raise ExpressionError(
+            raise InvariantError(
                 f"state '{state}' has no transition '{name}'", state=state, action=name
             )
         cursor = _Cursor(state)
@@ -96,7 +97,7 @@ class StateMachine:
             error.context.setdefault("action", name)
             raise
         if not moved:
-            raise ExpressionError(
+            raise InvariantError(
                 f"no rule of '{state}' matched for '{name}'", state=state, action=name
             )
         return cursor.state
