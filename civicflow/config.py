@@ -37,6 +37,9 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     trust_proxy: bool = False
+    # The built-in development identity provider (``serve`` on embedded defaults).
+    dev_idp: bool = False
+    dev_idp_port: int = 8001
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,8 +19,10 @@ import pytest
 import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tests.oidc.agencies import DATA, SECRETS, Agency, idp_config
+from tests.oidc.agencies import DATA, SECRETS, Agency, free_port, idp_config
 from workflow import SYSTEM, Database, People, load_directory
+
+SECRET_KEY = "test-secret-key-for-the-sso-tests"
 
 
 class ShiftedClock:
@@ -49,6 +51,7 @@ def _serve(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     env: dict[str, str],
+    dev_idp_port: int | None = None,
 ) -> Iterator[RelyingParty]:
     from civicflow.config import Settings
     from civicflow.services import Services
@@ -60,10 +63,12 @@ def _serve(
             "CIVICFLOW_DATABASE_URL": committed.url,
             "CIVICFLOW_DATA_DIR": str(tmp_path),
             "CIVICFLOW_IDP_CONFIG": str(idp_config(agencies, tmp_path)),
-            "CIVICFLOW_SECRET_KEY": "test-secret-key-for-the-sso-tests",
+            "CIVICFLOW_SECRET_KEY": SECRET_KEY,
             **env,
         }
     )
+    if dev_idp_port is not None:
+        settings = replace(settings, dev_idp=True, dev_idp_port=dev_idp_port)
     clock = ShiftedClock()
     services = Services(settings, clock=clock, db=committed)
     with committed.transaction() as session:
@@ -197,3 +202,48 @@ class Browser:
 
 def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+@pytest.fixture
+def dev_provider_port(rp_url: str) -> Iterator[int]:
+    """The built-in development provider on a free loopback port, for the tests'
+    relying party (the demo directory's people)."""
+    from web.auth.devidp import create_dev_provider
+
+    port = free_port()
+    app = create_dev_provider(
+        issuer=f"http://127.0.0.1:{port}",
+        directory=load_directory(DATA.parent / "directory" / "small.yaml"),
+        secret_key=SECRET_KEY,
+        redirect_uris=[f"{rp_url}/auth/callback/dev"],
+    )
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def relying_party_with_dev_provider(
+    agencies: dict[str, Agency],
+    rp_url: str,
+    committed: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    dev_provider_port: int,
+) -> Iterator[RelyingParty]:
+    """Civicflow signing people in through the built-in development provider."""
+    with committed.transaction() as session:
+        People(session).import_directory(
+            load_directory(DATA.parent / "directory" / "small.yaml"),
+            now=datetime.now(UTC),
+            actor=SYSTEM,
+        )
+    yield from _serve(
+        agencies, rp_url, committed, tmp_path, monkeypatch, {}, dev_idp_port=dev_provider_port
+    )

@@ -14,6 +14,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from civicflow.config import Settings
+from web.auth import devidp
 from web.auth.config import load_providers
 from web.auth.oidc import ProviderClient
 from web.auth.sessions import csrf_token, session_authenticator
@@ -26,6 +27,8 @@ __all__ = ["AuthState", "SessionsEnded", "bp", "csrf_token", "install", "on_sess
 
 def install(app: Flask, settings: Settings) -> AuthState:
     configs = load_providers(settings.idp_config) if settings.idp_config else {}
+    if settings.dev_idp:
+        configs[devidp.NAME] = devidp.provider_config(settings)
     state = AuthState(configs=configs, clients={n: ProviderClient(c) for n, c in configs.items()})
     app.extensions[EXTENSION] = state
     Authentication.of(app).add(session_authenticator)
