@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.oidc.agencies import Agency
 from tests.oidc.relying_party import Browser, RelyingParty
 
@@ -89,3 +91,26 @@ def test_behind_a_trusted_proxy_the_cookie_is_secure_and_host_prefixed(
     )
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Domain" not in cookie and "Path=/" in cookie
+
+
+def test_an_idle_session_is_ended_by_the_server(
+    relying_party: RelyingParty, agency_a: Agency
+) -> None:
+    browser = Browser(relying_party)
+    browser.sign_in("agency-a", "ben.okafor@planning.example.gov")
+    relying_party.clock.offset = timedelta(minutes=31)  # CIVICFLOW_SESSION_IDLE_MINUTES=30
+    assert browser.me().status_code == 401
+    relying_party.clock.offset = timedelta(0)
+    assert browser.me().status_code == 401  # ended, not merely stale
+
+
+def test_a_busy_session_still_ends_at_the_absolute_limit(
+    relying_party: RelyingParty, agency_a: Agency
+) -> None:
+    browser = Browser(relying_party)
+    browser.sign_in("agency-a", "ben.okafor@planning.example.gov")
+    for minutes in range(20, 12 * 60, 20):  # active every 20 minutes, never idle
+        relying_party.clock.offset = timedelta(minutes=minutes)
+        assert browser.me().status_code == 200
+    relying_party.clock.offset = timedelta(hours=12)
+    assert browser.me().status_code == 401
