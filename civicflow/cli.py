@@ -32,6 +32,7 @@ from workflow import (
     Directory,
     InboxQuery,
     InvalidDataError,
+    JobQueue,
     People,
     load_definition,
     load_directory,
@@ -504,6 +505,43 @@ def worker(app: Services, once: bool, name: str | None, poll: float, lease: floa
         lease=timedelta(seconds=lease),
         echo=click.echo,
     )
+
+
+# -- jobs: failed timers, listed and queued again ---------------------------------------
+
+
+@main.group()
+def jobs() -> None:
+    """Timers the worker gave up on: list them, queue them again."""
+
+
+@jobs.command("failed")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True)
+@pass_app
+@reports_errors
+def jobs_failed(app: Services, limit: int) -> None:
+    """List failed jobs: id, kind, instance/task, attempts, last error."""
+    with app.db.transaction() as session:
+        failed = JobQueue(session).failed(limit=limit)
+    for job in failed:
+        target = f"{job.instance_id or '-'}" + (f"/{job.task_id}" if job.task_id else "")
+        click.echo(f"{job.id}\t{job.kind}\t{target}\t{job.attempts} attempt(s)\t{job.error}")
+    click.echo(f"{len(failed)} failed job(s)", err=True)
+
+
+@jobs.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(min=1))
+@click.option("--all", "every", is_flag=True, help="Every failed job.")
+@pass_app
+@reports_errors
+def jobs_retry(app: Services, ids: tuple[int, ...], every: bool) -> None:
+    """Queue failed jobs again (due now, with fresh attempts): IDS, or --all."""
+    if bool(ids) == every:
+        raise click.UsageError("give the ids of failed jobs, or --all")
+    with app.db.transaction() as session:
+        queued = JobQueue(session).retry(None if every else ids, app.engine.clock.now())
+    listed = f": {', '.join(map(str, queued))}" if queued else ""
+    click.echo(f"{len(queued)} job(s) queued again{listed}")
 
 
 def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:

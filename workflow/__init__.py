@@ -54,6 +54,8 @@ from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
+from workflow.store.jobs import Claim, FailedJob, JobQueue
+from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "AuditFinding",
     "BulkResult",
     "CivicflowError",
+    "Claim",
     "Clock",
     "ConflictError",
     "Database",
@@ -79,6 +82,7 @@ __all__ = [
     "Document",
     "Engine",
     "ExpressionError",
+    "FailedJob",
     "FieldError",
     "FixedClock",
     "ForbiddenError",
@@ -87,7 +91,10 @@ __all__ = [
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
+    "JobQueue",
     "NotFoundError",
+    "Notification",
+    "NotificationQueue",
     "People",
     "Problem",
     "SignInSession",

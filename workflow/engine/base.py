@@ -269,9 +269,30 @@ class EngineBase:
             store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind"), now)
         store.insert_tasks(staged.tasks)
         store.insert_jobs(staged.jobs)
+        if step.sla_resumed_from is not None:
+            self._remind_again(store, instance, step.sla_resumed_from, now)
         store.insert_audit(staged.audit)
         events.extend(staged.events)
         store.add_outbox(instance.id, events, now)
+
+    def _remind_again(
+        self, store: Store, instance: InstanceRow, paused_at: datetime, now: datetime
+    ) -> None:
+        """Schedule again the case reminder a pause cancelled, moved by the pause.
+
+        The pause cancels the pending reminder with the deadline; the deadline is
+        rescheduled by the runtime, the reminder here, because only the store knows
+        whether it had fired before the pause (then it is ``done`` and stays so)."""
+        _, runtime = self.pinned(store, instance.definition_id)
+        sla = runtime.spec.sla
+        if sla is None or sla.remind is None:
+            return
+        last = store.last_job(instance.id, "instance.sla_remind")
+        if last is None or last.status != "cancelled":
+            return
+        due = runtime.moved_by_pause(sla.remind.unit, last.due_at, paused_at, now)
+        payload = {**last.payload, "state": instance.state}
+        store.insert_jobs([job_row("instance.sla_remind", due, now, instance.id, None, payload)])
 
     def _record(
         self,

@@ -23,6 +23,7 @@ from workflow.errors import DefinitionError
 from workflow.language.durations import Calendar, Duration, parse_duration
 from workflow.language.expressions import parse_expression, parse_template
 from workflow.language.loader import Document, load_document
+from workflow.language.schemas import SchemaValidator
 from workflow.language.spec import (
     CaseSla,
     Department,
@@ -70,7 +71,7 @@ def _freeze(value: Any) -> Any:
 def _schema(value: Any) -> JsonSchema | None:
     if value is None:
         return None
-    validator = Draft202012Validator(
+    validator = SchemaValidator(
         copy.deepcopy(value), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
     return JsonSchema(schema=_freeze(value), validator=validator)
@@ -203,7 +204,7 @@ class _Builder:
                 name=name,
                 kind=StateKind.WAIT,
                 line=line,
-                on=_on(body["on"]),
+                on=_on(body.get("on", {})),  # none: a standstill until the timeout
                 branches=_NOTHING,
                 timeout=(
                     Timeout(after=parse_duration(timeout["after"]), to=timeout["to"])

@@ -17,6 +17,7 @@ import holidays
 
 from workflow.errors import Problem
 from workflow.language.loader import Document
+from workflow.language.schemas import input_properties
 from workflow.language.semantics import Ref, check_semantics, did_you_mean
 from workflow.language.validator_states import IDENTIFIER, SLUG, SPELLING, StateChecker, describe
 
@@ -78,9 +79,7 @@ class _Checker(StateChecker):
             self.owner(data["owner"])
         if "input" in data:
             self.schema(("input",), data["input"], "'input'")
-            properties = data["input"].get("properties") if isinstance(data["input"], dict) else 0
-            if isinstance(properties, dict):
-                self.outline.input_properties = frozenset(properties)
+            self.outline.input_properties = input_properties(data["input"])
         if "calendar" in data:
             self.calendar(("calendar",), data["calendar"])
         if "triggers" in data:

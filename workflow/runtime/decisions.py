@@ -86,6 +86,9 @@ class Step:
     sla_due_at: datetime | None = None
     sla_paused_at: datetime | None = None
     sla_cancel: bool = False  # cancel the case's pending SLA timers
+    # the clock restarted after a pause begun at this moment: a reminder the pause
+    # cancelled is due again, moved by the time paused
+    sla_resumed_from: datetime | None = None
 
     @property
     def moved(self) -> bool:
@@ -208,6 +211,8 @@ class Runtime:
         state = self.spec.states[facts.state]
         if state.kind is not StateKind.WAIT or event not in state.on:
             waiting = ", ".join(state.on) if state.kind is StateKind.WAIT else "nothing"
+            if state.kind is StateKind.WAIT and not state.on:
+                waiting = "nothing but its timeout"
             raise ConflictError(
                 f"the instance is in '{facts.state}', which is not waiting for '{event}' "
                 f"(it waits for: {waiting})",
@@ -267,12 +272,19 @@ class Runtime:
             step.sla_paused_at = now
             step.sla_cancel = True
         elif not paused and step.sla_paused_at is not None:
-            step.sla_due_at = self._extend(sla.due.unit, step.sla_due_at, step.sla_paused_at, now)
+            step.sla_due_at = self.moved_by_pause(
+                sla.due.unit, step.sla_due_at, step.sla_paused_at, now
+            )
+            step.sla_resumed_from = step.sla_paused_at
             step.sla_paused_at = None
             step.sla_cancel = True
             step.timers.append(NewTimer("instance.sla", step.sla_due_at, step.state_after))
 
-    def _extend(self, unit: str, due: datetime, paused_at: datetime, now: datetime) -> datetime:
+    def moved_by_pause(
+        self, unit: str, due: datetime, paused_at: datetime, now: datetime
+    ) -> datetime:
+        """``due`` moved later by the time the SLA clock stood still, counted in
+        ``unit`` (business days paused, or the exact time for the other units)."""
         if unit != "business days":
             return due + (now - paused_at)
         calendar, day, paused_days = self.calendar, paused_at, 0

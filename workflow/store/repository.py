@@ -307,6 +307,16 @@ class Store:
         if rows:
             self._core(_INSERT_FIELDS, rows)
 
+    def last_job(self, instance_id: uuid.UUID, kind: str) -> JobRow | None:
+        """The instance's most recently created job of ``kind``, if any."""
+        query = (
+            select(JobRow)
+            .where(JobRow.instance_id == instance_id, JobRow.kind == kind)
+            .order_by(JobRow.id.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self._core(_INSERT_JOBS, rows)
