@@ -40,6 +40,9 @@ class Settings:
     # The built-in development identity provider (``serve`` on embedded defaults).
     dev_idp: bool = False
     dev_idp_port: int = 8001
+    # API rate limits (Flask-Limiter syntax), per token and per client address
+    rate_limit_token: str = "600/minute"
+    rate_limit_address: str = "1200/minute"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +74,8 @@ class Settings:
             session_idle_minutes=_positive("SESSION_IDLE_MINUTES", get("SESSION_IDLE_MINUTES"), 30),
             session_max_hours=_positive("SESSION_MAX_HOURS", get("SESSION_MAX_HOURS"), 12),
             trust_proxy=(get("TRUST_PROXY") or "").lower() in ("1", "true", "yes", "on"),
+            rate_limit_token=get("RATE_LIMIT_TOKEN") or "600/minute",
+            rate_limit_address=get("RATE_LIMIT_ADDRESS") or "1200/minute",
         )
 
 

@@ -190,3 +190,42 @@ def app(settings: Any, services: Any) -> Any:
 @pytest.fixture
 def client(app: Any, committed: Database) -> Any:
     return app.test_client()
+
+
+@pytest.fixture
+def staff_directory(committed: Database, clock: FixedClock) -> Database:
+    """The API tests' people (tests/data/api/directory.yaml), committed."""
+    from workflow import SYSTEM, People, load_directory
+
+    with committed.transaction() as db_session:
+        People(db_session).import_directory(
+            load_directory(DATA / "api" / "directory.yaml"), now=clock.now(), actor=SYSTEM
+        )
+    return committed
+
+
+@pytest.fixture
+def make_token(staff_directory: Database, clock: FixedClock) -> Callable[..., dict[str, str]]:
+    """``make_token(*scopes, user=None)`` -> the Authorization header of a new token."""
+    from workflow import TOKEN_SCOPES, ApiTokens
+
+    def _make(*scopes: str, user: str | None = None) -> dict[str, str]:
+        with staff_directory.transaction() as db_session:
+            secret, _ = ApiTokens(db_session).create(
+                f"test-{uuid.uuid4().hex[:8]}",
+                scopes=scopes or TOKEN_SCOPES,
+                user=user,
+                created_by="tests",
+                now=clock.now(),
+            )
+        return {"Authorization": f"Bearer {secret}"}
+
+    return _make
+
+
+@pytest.fixture
+def approval(staff_directory: Database, engine: Engine) -> str:
+    """tests/data/api/approval.yaml registered (committed); returns its key."""
+    with staff_directory.transaction() as db_session:
+        source = (DATA / "api" / "approval.yaml").read_text(encoding="utf-8")
+        return engine.register(db_session, source, path="approval.yaml").key

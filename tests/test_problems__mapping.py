@@ -16,6 +16,7 @@ from workflow import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
@@ -28,6 +29,7 @@ CASES = [
     (DefinitionError([Problem("x.yaml", 3, 5, "unknown key")]), 422, "invalid-definition"),
     (ExpressionError("guard failed"), 422, "expression-failed"),
     (CivicflowError("refused"), 400, "refused"),
+    (InvariantError("no rule matched"), 500, "internal"),
     (RuntimeError("secret internals"), 500, "internal"),
 ]
 
@@ -41,7 +43,9 @@ def _raising(app: Flask, error: Exception) -> Any:
     return app.test_client()
 
 
-@pytest.mark.parametrize(("error", "status", "kind"), CASES, ids=[c[2] for c in CASES])
+@pytest.mark.parametrize(
+    ("error", "status", "kind"), CASES, ids=[type(c[0]).__name__ for c in CASES]
+)
 def test_error_becomes_its_problem(app: Flask, error: Exception, status: int, kind: str) -> None:
     response = _raising(app, error).get("/test-raise")
     assert response.status_code == status

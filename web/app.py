@@ -21,8 +21,9 @@ from pydantic import ValidationError
 
 from civicflow.config import Settings
 from civicflow.services import Services
-from web import principal, problems
+from web import docs, limits, ops, principal, problems
 from web.api.models import Problem
+from web.tokens import token_principal
 from web.uow import EXTENSION as SERVICES
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -31,8 +32,8 @@ MAX_BODY_BYTES = 1024 * 1024  # a definition or a form is far smaller; webhooks 
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> OpenAPI:
-    """A Civicflow web app for ``settings`` (and an existing ``Services``, if given;
-    otherwise the app makes its own, closed with the app's ``close_services``)."""
+    """A Civicflow web app for ``settings``, over ``services`` when given (tests and
+    ``serve`` share theirs); otherwise over its own, which lives as long as the app."""
     app = OpenAPI(
         __name__,
         info=Info(
@@ -53,13 +54,15 @@ def create_app(settings: Settings, *, services: Services | None = None) -> OpenA
     )
     app.extensions[SERVICES] = services or Services(settings)
     problems.install(app)
-    principal.install(app)
+    # limits first: an anonymous or wrong-token request spends the address's budget
+    limits.install(app, settings, exempt=[ops.bp, docs.bp])
+    principal.install(app).add(token_principal)
     _register_surfaces(app, settings)
     return app
 
 
 def _register_surfaces(app: OpenAPI, settings: Settings) -> None:
-    from web import auth, docs, ops
+    from web import auth
     from web.api import bp as api
     from web.hooks import bp as hooks
 

@@ -28,6 +28,7 @@ from workflow import (
     ExpressionError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
 )
 
@@ -114,6 +115,8 @@ def problem_response(
 
 
 def _from_civicflow(error: CivicflowError) -> Response:
+    if isinstance(error, InvariantError):  # our bug, not the request's: a logged 500
+        return _internal(error)
     context = {k: str(v) for k, v in error.context.items()}
     if isinstance(error, NotFoundError):
         # no context: it could tell which department holds the thing

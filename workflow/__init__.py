@@ -33,6 +33,15 @@ from workflow.errors import (
     NotFoundError,
     Problem,
 )
+from workflow.inbox.lookup import (
+    InstancePage,
+    definition_source,
+    definition_versions,
+    departments,
+    find_instance,
+    find_task,
+    search_instances,
+)
 from workflow.inbox.query import (
     MAX_LIMIT,
     SORTS,
@@ -49,11 +58,13 @@ from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
 from workflow.people.sign_ins import SignIns, SignInSession
+from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
+from workflow.store.idempotency import IdempotencyKeys, StoredResponse
 from workflow.store.jobs import Claim, FailedJob, JobQueue
 from workflow.store.notifications import Notification, NotificationQueue
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
@@ -64,8 +75,10 @@ __all__ = [
     "SORTS",
     "SYSTEM",
     "TIMER_KINDS",
+    "TOKEN_SCOPES",
     "VIEWS",
     "Actor",
+    "ApiTokens",
     "Assurance",
     "AttachmentStore",
     "AuditEntry",
@@ -86,8 +99,10 @@ __all__ = [
     "FieldError",
     "FixedClock",
     "ForbiddenError",
+    "IdempotencyKeys",
     "InboxPage",
     "InboxQuery",
+    "InstancePage",
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
@@ -99,17 +114,25 @@ __all__ = [
     "Problem",
     "SignInSession",
     "SignIns",
+    "StoredResponse",
     "SystemClock",
     "TaskView",
+    "TokenInfo",
     "WorkflowSpec",
     "bulk",
     "compile_definition",
+    "definition_source",
+    "definition_versions",
+    "departments",
+    "find_instance",
+    "find_task",
     "inbox",
     "inbox_statement",
     "load_definition",
     "load_directory",
     "load_document",
     "parse_directory",
+    "search_instances",
     "to_dot",
     "to_mermaid",
     "validate_paths",

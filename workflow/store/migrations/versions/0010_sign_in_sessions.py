@@ -1,7 +1,7 @@
 """sign-in sessions and used back-channel logout tokens
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-02 06:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0008"  # re-chained after main gained 0008 (API tokens)
 branch_labels = None
 depends_on = None
 
