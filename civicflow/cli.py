@@ -464,8 +464,8 @@ def comment(
             actor=app.actor(session, email, idp="cli"),
         )
     click.echo(
-        f"comment {result['id']}"
-        + (f" mentions {', '.join(result['mentions'])}" if result["mentions"] else "")
+        f"comment {result.id}"
+        + (f" mentions {', '.join(result.mentions)}" if result.mentions else "")
     )
 
 

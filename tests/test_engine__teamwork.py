@@ -183,7 +183,7 @@ def test_comment__records_mentions_and_notifies_them(
         actor=actor(people, BEN),
         body=f"@{ANA} please check the site plan; cc @nobody@nowhere.gov",
     )
-    assert comment["mentions"] == [ANA]
+    assert comment.mentions == (ANA,)
     assert _notes(session, ANA) == ["comment.mention"]
     assert engine.instance(session, case.id).history[-1].action == "comment.added"
 
@@ -218,8 +218,8 @@ def test_attach__stores_by_content_hash(
         files=files,
         actor=actor(people, BEN),
     )
-    assert first["sha256"] == second["sha256"]
-    assert files.read(first["sha256"]) == pdf
+    assert first.sha256 == second.sha256
+    assert files.read(first.sha256) == pdf
     assert len(list(tmp_path.rglob("*"))) == 3  # ab/, ab/cd/, the file
 
 

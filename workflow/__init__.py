@@ -21,6 +21,29 @@ from workflow.actors import SYSTEM, Actor, Assurance
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.engine import TIMER_KINDS, Engine
 from workflow.engine.bulk import MAX_BULK, BulkResult, bulk
+from workflow.engine.events import (
+    EVENT_TYPES,
+    Emitted,
+    InstanceCancelled,
+    InstanceCompleted,
+    InstanceEvent,
+    InstanceStarted,
+    OutboxEvent,
+    TaskAssigned,
+    TaskCancelled,
+    TaskClaimed,
+    TaskCompleted,
+    TaskCreated,
+    TaskDelegated,
+    TaskEscalated,
+    TaskEvent,
+    TaskOverdue,
+    TaskPrioritized,
+    TaskReminded,
+    TaskUnclaimed,
+    event_schema,
+    event_schemas,
+)
 from workflow.errors import (
     CivicflowError,
     ConflictError,
@@ -60,6 +83,7 @@ from workflow.people.registry import People
 from workflow.people.sign_ins import SignIns, SignInSession
 from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
 from workflow.runtime.audit import AuditFinding
+from workflow.runtime.permissions import COMMANDS, Reason, Refusal, TaskPermissions
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
@@ -67,9 +91,18 @@ from workflow.store.files import AttachmentStore
 from workflow.store.idempotency import IdempotencyKeys, StoredResponse
 from workflow.store.jobs import Claim, FailedJob, JobQueue
 from workflow.store.notifications import Notification, NotificationQueue
-from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
+from workflow.views import (
+    AttachmentView,
+    AuditEntry,
+    CommentView,
+    DefinitionInfo,
+    InstanceView,
+    TaskView,
+)
 
 __all__ = [
+    "COMMANDS",
+    "EVENT_TYPES",
     "MAX_BULK",
     "MAX_LIMIT",
     "SORTS",
@@ -81,18 +114,21 @@ __all__ = [
     "ApiTokens",
     "Assurance",
     "AttachmentStore",
+    "AttachmentView",
     "AuditEntry",
     "AuditFinding",
     "BulkResult",
     "CivicflowError",
     "Claim",
     "Clock",
+    "CommentView",
     "ConflictError",
     "Database",
     "DefinitionError",
     "DefinitionInfo",
     "Directory",
     "Document",
+    "Emitted",
     "Engine",
     "ExpressionError",
     "FailedJob",
@@ -102,7 +138,11 @@ __all__ = [
     "IdempotencyKeys",
     "InboxPage",
     "InboxQuery",
+    "InstanceCancelled",
+    "InstanceCompleted",
+    "InstanceEvent",
     "InstancePage",
+    "InstanceStarted",
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
@@ -110,12 +150,28 @@ __all__ = [
     "NotFoundError",
     "Notification",
     "NotificationQueue",
+    "OutboxEvent",
     "People",
     "Problem",
+    "Reason",
+    "Refusal",
     "SignInSession",
     "SignIns",
     "StoredResponse",
     "SystemClock",
+    "TaskAssigned",
+    "TaskCancelled",
+    "TaskClaimed",
+    "TaskCompleted",
+    "TaskCreated",
+    "TaskDelegated",
+    "TaskEscalated",
+    "TaskEvent",
+    "TaskOverdue",
+    "TaskPermissions",
+    "TaskPrioritized",
+    "TaskReminded",
+    "TaskUnclaimed",
     "TaskView",
     "TokenInfo",
     "WorkflowSpec",
@@ -124,6 +180,8 @@ __all__ = [
     "definition_source",
     "definition_versions",
     "departments",
+    "event_schema",
+    "event_schemas",
     "find_instance",
     "find_task",
     "inbox",

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.engine.lifecycle import Lifecycle
+from workflow.engine.permissions import Permissions
 from workflow.engine.teamwork import Teamwork
 from workflow.engine.timers import TaskTimers
 from workflow.errors import InvariantError
@@ -37,7 +38,7 @@ TIMER_KINDS = (
 )
 
 
-class Engine(Lifecycle, Teamwork, TaskTimers):
+class Engine(Lifecycle, Teamwork, TaskTimers, Permissions):
     """Start with ``Engine(clock=...)``; pass a session to every command."""
 
     def run_timer(

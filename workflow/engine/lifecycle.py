@@ -12,12 +12,20 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import SYSTEM, Actor
 from workflow.engine.base import TASK_TIMERS, EngineBase, conflict_means, instance_facts
-from workflow.errors import ConflictError, ForbiddenError
+from workflow.engine.events import (
+    InstanceCancelled,
+    InstanceStarted,
+    OutboxEvent,
+    TaskCancelled,
+    TaskCompleted,
+)
+from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import Runtime, Step, TaskFacts
+from workflow.runtime.permissions import Refusal, may_act
 from workflow.store.models import DefinitionRow, InstanceRow
-from workflow.store.repository import Store, definition_info, new_task_views, task_view
+from workflow.store.repository import Store, definition_info, task_view
 from workflow.views import DefinitionInfo, InstanceView
 
 __all__ = ["Lifecycle"]
@@ -117,6 +125,7 @@ class Lifecycle(EngineBase):
             now,
             actor=actor,
             action="instance.started",
+            definition_version=version,
             details={
                 "definition_version": version,
                 "business_key": business_key,
@@ -124,15 +133,15 @@ class Lifecycle(EngineBase):
             },
         )
         store.add(instance)
-        events: list[dict[str, Any]] = [
-            {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
+        events: list[OutboxEvent] = [
+            InstanceStarted.of(instance, definition_version=version, state=step.state_after)
         ]
         self._write(store, instance, step, staged, now, events)  # the instance INSERT first
         store.index_input(instance.id, instance.input)  # after the instance INSERT
         session.flush()
-        return store.instance_view(
-            instance, version=version, history=False, tasks=new_task_views(staged.tasks)
-        )
+        # the new tasks as reading them back would give them, in the same order
+        tasks = tuple(sorted(staged.views, key=lambda task: (task.created_at, task.id)))
+        return store.instance_view(instance, version=version, history=False, tasks=tasks)
 
     def instance(self, session: Session, instance_id: uuid.UUID) -> InstanceView:
         store = Store(session)
@@ -152,32 +161,23 @@ class Lifecycle(EngineBase):
         """Complete a task with ``action``; ``data`` is the form submission."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, expected_version)
-        actor = self._effective_actor(store, task, actor)
         version, runtime = self.pinned(store, instance.definition_id)
         task_spec = runtime.spec.task_spec(task.state, task.branch)
-        if task_spec.four_eyes:
-            earlier = store.completers(instance.id, task_spec.four_eyes)
-            if actor.id in earlier or (actor.on_behalf_of and actor.on_behalf_of in earlier):
-                who = actor.on_behalf_of if actor.on_behalf_of in earlier else actor.id
-                raise ForbiddenError(
-                    f"four-eyes rule: {who} acted on "
-                    f"{', '.join(task_spec.four_eyes)} of this case, so someone else must "
-                    f"act on '{task.state}'",
-                    task=str(task.id),
-                    state=task.state,
-                )
-        if task_spec.assurance == "mfa" and not actor.mfa:
-            raise ForbiddenError(
-                f"'{task.state}' needs a sign-in with multi-factor authentication; "
-                "sign in again with MFA to act",
-                task=str(task.id),
-                state=task.state,
-            )
+        acting = may_act(
+            task,
+            actor,
+            task_spec,
+            substitute_of=self._substitutes(store),
+            completers=lambda states: store.completers(instance.id, states),
+            expected_version=expected_version,
+        )
+        if isinstance(acting, Refusal):
+            raise acting.exception()
+        actor = acting
         now = self.clock.now()
         step = runtime.act(
             instance_facts(instance),
-            TaskFacts(state=task.state, branch=task.branch, actions=tuple(task.actions)),
+            TaskFacts(state=task.state, branch=task.branch),
             action,
             data,
             now,
@@ -196,13 +196,14 @@ class Lifecycle(EngineBase):
         timers = bool(task_spec.due or task_spec.remind or task_spec.escalate)
         # the event shows the task as stored by this command (``save`` bumps its version)
         completed = replace(task_view(task), **completion, version=task.version + 1)
-        events: list[dict[str, Any]] = [{"type": "task.completed", "task": completed.as_json()}]
+        events: list[OutboxEvent] = [TaskCompleted(completed)]
         staged = self._stage(
             instance,
             step,
             now,
             actor=actor,
             action="task.completed",
+            definition_version=version,
             task_id=task.id,
             details={"action": action, "branch": task.branch, "form": step.last_form},
         )
@@ -235,6 +236,7 @@ class Lifecycle(EngineBase):
             now,
             actor=actor,
             action="instance.signalled",
+            definition_version=version,
             details={"event": event, "data": step.data.get(step.state_before)},
         )
         self._write(store, instance, step, staged, now, [])
@@ -248,7 +250,7 @@ class Lifecycle(EngineBase):
         instance = store.instance(instance_id, lock=True)
         if instance.status != "running":
             return False
-        _, runtime = self.pinned(store, instance.definition_id)
+        version, runtime = self.pinned(store, instance.definition_id)
         now = self.clock.now()
         step = runtime.timeout(instance_facts(instance), state, now)
         if step is None:
@@ -259,6 +261,7 @@ class Lifecycle(EngineBase):
             now,
             actor=SYSTEM,
             action="instance.timed_out",
+            definition_version=version,
             details={"state": state},
         )
         self._write(store, instance, step, staged, now, [])
@@ -292,20 +295,13 @@ class Lifecycle(EngineBase):
             "instance.cancelled",
             step,
             now,
-            details={"reason": reason, "tasks_cancelled": [str(t) for t in cancelled]},
+            details={"reason": reason, "tasks_cancelled": [str(t.id) for t in cancelled]},
         )
-        store.add_outbox(
-            instance.id,
-            [
-                {
-                    "type": "instance.cancelled",
-                    "instance_id": str(instance.id),
-                    "workflow": instance.workflow_key,
-                },
-                *({"type": "task.cancelled", "task_id": str(t)} for t in cancelled),
-            ],
-            now,
-        )
-        session.flush()
         version, _ = self.pinned(store, instance.definition_id)
+        events: list[OutboxEvent] = [
+            InstanceCancelled.of(instance, definition_version=version, state=instance.state),
+            *map(TaskCancelled, cancelled),
+        ]
+        self._publish(store, instance.id, events, now)
+        session.flush()
         return store.instance_view(instance, version=version, history=False)

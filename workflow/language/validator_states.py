@@ -35,6 +35,8 @@ __all__ = [
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 EVENT = re.compile(r"^[a-z][a-z0-9_.-]*$")  # action and event names
+# The engine's own outbox events are named task.* and instance.*.
+RESERVED_EVENT_PREFIXES = ("task.", "instance.")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # usable in guards: data.<state>
 QUEUE = re.compile(r"^([a-z][a-z0-9-]*)/([a-z][a-z0-9-]*)$")
 SPELLING = {
@@ -334,7 +336,14 @@ class StateChecker:
         if body["final"] is not True:
             self.report((*at, "final"), f"'final' must be true, not {describe(body['final'])}")
         if "emit" in body:
-            self.pattern((*at, "emit"), body["emit"], EVENT, "an emitted event name")
+            emit = self.pattern((*at, "emit"), body["emit"], EVENT, "an emitted event name")
+            if emit is not None and emit.startswith(RESERVED_EVENT_PREFIXES):
+                self.report(
+                    (*at, "emit"),
+                    f"an emitted event name may not start with "
+                    f"{' or '.join(RESERVED_EVENT_PREFIXES)}: those are the engine's own "
+                    f"events (docs/events.md), not '{emit}'",
+                )
 
     def transitions(self, name: str, at: Address, value: Any, what: str) -> None:
         """``on``: each action or event name → a target."""

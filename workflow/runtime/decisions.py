@@ -19,7 +19,7 @@ from typing import Any
 from workflow.errors import ConflictError, FieldError, InvalidDataError, InvariantError
 from workflow.language.durations import DEFAULT_CALENDAR, Calendar
 from workflow.language.spec import JsonSchema, StateKind, StateSpec, TaskSpec, WorkflowSpec
-from workflow.runtime.machine import StateMachine
+from workflow.runtime.machine import NEXT, TIMEOUT, StateMachine
 
 __all__ = ["InstanceFacts", "NewTask", "NewTimer", "Runtime", "Step", "TaskFacts"]
 
@@ -41,7 +41,6 @@ class InstanceFacts:
 class TaskFacts:
     state: str
     branch: str | None
-    actions: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +171,9 @@ class Runtime:
     def act(
         self, facts: InstanceFacts, task: TaskFacts, action: str, form: Any, now: datetime
     ) -> Step:
-        if action not in task.actions:
-            offered = ", ".join(task.actions)
+        offers = self.machine.offers(task.state, task.branch)
+        if action not in offers:
+            offered = ", ".join(offers)
             raise InvalidDataError(
                 f"'{action}' is not an action of this task; it offers: {offered}",
                 state=task.state,
@@ -203,13 +203,13 @@ class Runtime:
         assert state.join is not None
         if len(branch_outcomes) >= state.join.needed(len(state.branches)):
             step.cancel_open_tasks_of.append(task.state)
-            self._move(step, facts, state, "next", now)
+            self._move(step, facts, state, NEXT, now)
             self._track_sla(step, now)
         return step
 
     def signal(self, facts: InstanceFacts, event: str, payload: Any, now: datetime) -> Step:
         state = self.spec.states[facts.state]
-        if state.kind is not StateKind.WAIT or event not in state.on:
+        if state.kind is not StateKind.WAIT or event not in self.machine.offers(facts.state):
             waiting = ", ".join(state.on) if state.kind is StateKind.WAIT else "nothing"
             if state.kind is StateKind.WAIT and not state.on:
                 waiting = "nothing but its timeout"
@@ -234,7 +234,7 @@ class Runtime:
         if state.timeout is None:
             return None
         step = self._step(facts)
-        self._move(step, facts, state, "timeout", now)
+        self._move(step, facts, state, TIMEOUT, now)
         self._track_sla(step, now)
         return step
 
@@ -314,7 +314,7 @@ class Runtime:
             step.state_after = name
             state = self.spec.states[name]
             if state.kind is StateKind.DECISION:
-                name = self.machine.fire(name, "next", self.scope(step, facts.input))
+                name = self.machine.fire(name, NEXT, self.scope(step, facts.input))
                 continue
             if state.kind is StateKind.TASK:
                 assert state.task is not None

@@ -45,7 +45,14 @@ from workflow.store.models import (
 )
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
-__all__ = ["Store", "audit_row", "definition_info", "new_task_views", "task_view"]
+__all__ = [
+    "Store",
+    "audit_row",
+    "definition_info",
+    "new_task_view",
+    "new_task_views",
+    "task_view",
+]
 
 # Hot-path statements, built once (building one costs more than running its cached
 # compiled form), with bind parameters for the values. The inserts are Core inserts
@@ -97,6 +104,11 @@ _TASK_FOR_UPDATE = (
     .where(TaskRow.id == bindparam("task_id"))
     .with_for_update(of=InstanceRow)
     .execution_options(populate_existing=True)
+)
+_TASK = (
+    select(TaskRow, InstanceRow)
+    .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
+    .where(TaskRow.id == bindparam("task_id"))
 )
 _COMPLETERS = select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
     TaskRow.instance_id == bindparam("instance_id"),
@@ -209,6 +221,13 @@ class Store:
             raise NotFoundError(f"no task {task_id}", task=str(task_id))
         return row[0], row[1]
 
+    def task(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
+        """The task and its instance, for reading only (nothing locked)."""
+        row = self.session.execute(_TASK, {"task_id": task_id}).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no task {task_id}", task=str(task_id))
+        return row[0], row[1]
+
     def tasks_of(self, instance_id: uuid.UUID, *, state: str | None = None) -> Sequence[TaskRow]:
         query = select(TaskRow).where(TaskRow.instance_id == instance_id)
         if state is not None:
@@ -231,22 +250,25 @@ class Store:
 
     def cancel_open_tasks(
         self, instance_id: uuid.UUID, state: str | None, now: datetime
-    ) -> list[uuid.UUID]:
+    ) -> list[TaskView]:
+        """Cancel the instance's open tasks (of ``state``, if given) and their timers;
+        the tasks as stored afterwards, read by the UPDATE itself (``RETURNING``)."""
         self.session.flush()  # the acting task's own completion must be in the database
-        query = update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.status == "open")
+        query = update(_TASKS).where(_TASKS.c.instance_id == instance_id, _TASKS.c.status == "open")
         if state is not None:
-            query = query.where(TaskRow.state == state)
-        cancelled = list(
-            self.session.scalars(
-                query.values(status="cancelled", completed_at=now, version=TaskRow.version + 1)
-                .returning(TaskRow.id)
+            query = query.where(_TASKS.c.state == state)
+        cancelled = [
+            task_view(row)
+            for row in self.session.execute(
+                query.values(status="cancelled", completed_at=now, version=_TASKS.c.version + 1)
+                .returning(*_TASK_VIEW_COLUMNS)
                 .execution_options(synchronize_session=False)
             )
-        )
+        ]
         if cancelled:
             self.session.execute(
                 update(JobRow)
-                .where(JobRow.task_id.in_(cancelled), JobRow.status == "pending")
+                .where(JobRow.task_id.in_([t.id for t in cancelled]), JobRow.status == "pending")
                 .values(status="cancelled", finished_at=now)
             )
         return cancelled
@@ -449,31 +471,31 @@ def new_task_views(rows: Iterable[dict[str, Any]]) -> tuple[TaskView, ...]:
     """Views of tasks just inserted (``Store.insert_tasks`` rows), equal to what
     reading them back would give: in the same order, with times in UTC (the
     column stores UTC) and the columns the insert left out at their defaults."""
-    views = [
-        TaskView(
-            id=row["id"],
-            instance_id=row["instance_id"],
-            workflow=row["workflow_key"],
-            state=row["state"],
-            branch=row["branch"],
-            title=row["title"],
-            queue=row["queue"],
-            actions=tuple(row["actions"]),
-            status=row["status"],
-            priority=row["priority"],
-            assignee=None,
-            due_at=_utc(row["due_at"]),
-            created_at=row["created_at"].astimezone(UTC),
-            completed_at=None,
-            completed_by=None,
-            on_behalf_of=None,
-            outcome=None,
-            version=row["version"],
-        )
-        for row in rows
-    ]
-    views.sort(key=lambda view: (view.created_at, view.id))
-    return tuple(views)
+    return tuple(sorted(map(new_task_view, rows), key=lambda view: (view.created_at, view.id)))
+
+
+def new_task_view(row: dict[str, Any]) -> TaskView:
+    """The view of one task about to be inserted (a ``Store.insert_tasks`` row)."""
+    return TaskView(
+        id=row["id"],
+        instance_id=row["instance_id"],
+        workflow=row["workflow_key"],
+        state=row["state"],
+        branch=row["branch"],
+        title=row["title"],
+        queue=row["queue"],
+        actions=tuple(row["actions"]),
+        status=row["status"],
+        priority=row["priority"],
+        assignee=None,
+        due_at=_utc(row["due_at"]),
+        created_at=row["created_at"].astimezone(UTC),
+        completed_at=None,
+        completed_by=None,
+        on_behalf_of=None,
+        outcome=None,
+        version=row["version"],
+    )
 
 
 def _utc(moment: datetime | None) -> datetime | None:
