@@ -40,6 +40,14 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # Browser sessions (SSO): idle and absolute timeouts; trust X-Forwarded-Proto/Host
+    # only behind a proxy that sets them (else a client could claim HTTPS).
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    trust_proxy: bool = False
+    # The built-in development identity provider (``serve`` on embedded defaults).
+    dev_idp: bool = False
+    dev_idp_port: int = 8001
     # API rate limits (Flask-Limiter syntax), per token and per client address
     rate_limit_token: str = "600/minute"
     rate_limit_address: str = "1200/minute"
@@ -84,6 +92,9 @@ class Settings:
             smtp_starttls=(get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
+            session_idle_minutes=_positive("SESSION_IDLE_MINUTES", get("SESSION_IDLE_MINUTES"), 30),
+            session_max_hours=_positive("SESSION_MAX_HOURS", get("SESSION_MAX_HOURS"), 12),
+            trust_proxy=(get("TRUST_PROXY") or "").lower() in ("1", "true", "yes", "on"),
             rate_limit_token=get("RATE_LIMIT_TOKEN") or "600/minute",
             rate_limit_address=get("RATE_LIMIT_ADDRESS") or "1200/minute",
             webhook_secrets={
@@ -115,3 +126,11 @@ def _port(text: str) -> int:
 
 def _flag(text: str | None) -> bool:
     return (text or "").lower() in ("1", "true", "yes", "on")
+
+
+def _positive(name: str, text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise ValueError(f"CIVICFLOW_{name} must be a positive whole number, got {text!r}")
+    return int(text)
