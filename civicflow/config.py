@@ -33,6 +33,11 @@ class Settings:
     idp_config: Path | None
     definitions_dir: Path
     directory_file: Path | None
+    # Embedded defaults (CIVICFLOW_DATABASE_URL unset: the SQLite file under data_dir)
+    # and whether directory_file is the packaged demo one (CIVICFLOW_DIRECTORY_FILE
+    # unset): `serve` imports the demo staff only on embedded defaults.
+    embedded: bool = False
+    directory_is_demo: bool = False
     # E-mail for notifications; with no host they stay queued (the worker says so once).
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -86,6 +91,8 @@ class Settings:
             directory_file=Path(directory)
             if directory
             else _packaged(examples.DIRECTORY, "DIRECTORY_FILE"),
+            embedded=get("DATABASE_URL") is None,
+            directory_is_demo=directory is None,
             smtp_host=get("SMTP_HOST"),
             smtp_port=_port(get("SMTP_PORT") or "25"),
             smtp_sender=get("SMTP_SENDER") or "civicflow@localhost",
