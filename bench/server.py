@@ -25,24 +25,16 @@ open and sends requests for ``--seconds`` per scenario:
 from __future__ import annotations
 
 import argparse
-import http.client
+import functools
 import json
-import os
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
-import uuid
 from pathlib import Path
+
+from harness import Request, database, drop, free_port, load, spawn, stop
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-PG_ADMIN = os.environ.get(
-    "CIVICFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 SERVERS = ("gevent", "threading")
 
 
@@ -115,88 +107,8 @@ def run_server(kind: str, port: int, database_url: str) -> None:
         make_server("127.0.0.1", port, dispatch, threaded=True).serve_forever()  # type: ignore[arg-type]
 
 
-# -- the client side ------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(port: int, process: subprocess.Popen[bytes], limit: float = 60) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                connection.close()
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
-
-
-def load(port: int, path: str, clients: int, seconds: float) -> tuple[float, float, float, int]:
-    """Requests/s, p50 and p99 latency (ms), and non-200 answers."""
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    failures = [0] * clients
-    stop_at = time.monotonic() + seconds
-
-    def client(index: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        own = latencies[index]
-        while time.monotonic() < stop_at:
-            started = time.perf_counter()
-            connection.request("GET", path)
-            response = connection.getresponse()
-            response.read()
-            own.append(time.perf_counter() - started)
-            if response.status != 200:
-                failures[index] += 1
-        connection.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    every = sorted(x for own in latencies for x in own)
-    if not every:
-        return 0.0, 0.0, 0.0, sum(failures)
-    p99 = every[min(len(every) - 1, int(len(every) * 0.99))]
-    return len(every) / elapsed, statistics.median(every) * 1000, p99 * 1000, sum(failures)
-
-
-def _database(kind: str) -> tuple[str, str | None]:
-    if kind == "sqlite":
-        return f"sqlite:///{tempfile.mkdtemp()}/bench.db", None
-    from sqlalchemy import create_engine, text
-
-    name = f"civicflow_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    admin.dispose()
-    return url, name
-
-
-def _drop(name: str | None) -> None:
-    if name is None:
-        return
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def get(path: str) -> Request:
+    return "GET", path, None, {}
 
 
 def main() -> None:
@@ -214,31 +126,29 @@ def main() -> None:
     print(f"{args.clients} keep-alive clients, {args.seconds:g} s per scenario")
     print(f"{'db':10} {'server':9} {'scenario':9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  errors")
     for db_kind in args.db.split(","):
-        url, name = _database(db_kind)
+        url, name = database(db_kind)
         try:
             for server in SERVERS:
-                port = _free_port()
+                port = free_port()
                 command = [sys.executable, __file__, "--serve", server]
-                command += ["--port", str(port), "--url", url]
-                process = subprocess.Popen(command, cwd=ROOT)
+                process = spawn([*command, "--port", str(port), "--url", url], port, str(ROOT))
                 try:
-                    _wait_ready(port, process)
                     scenarios = [("ceiling", "/bare"), ("json", "/healthz"), ("db", "/bench/db")]
                     if db_kind == "postgresql":
                         scenarios.append(("pg_sleep", "/bench/pg_sleep"))
                     for scenario, path in scenarios:
-                        load(port, path, args.clients, 1.0)  # warm up
-                        rate, p50, p99, errors = load(port, path, args.clients, args.seconds)
+                        make = functools.partial(get, path)
+                        load(port, make, clients=args.clients, seconds=1.0)  # warm up
+                        r = load(port, make, clients=args.clients, seconds=args.seconds)
                         print(
-                            f"{db_kind:10} {server:9} {scenario:9} {rate:8.0f} {p50:8.1f} "
-                            f"{p99:8.1f}  {errors}",
+                            f"{db_kind:10} {server:9} {scenario:9} {r.rate:8.0f} {r.p50:8.1f} "
+                            f"{r.p99:8.1f}  {r.errors}",
                             flush=True,
                         )
                 finally:
-                    process.terminate()
-                    process.wait(timeout=10)
+                    stop(process)
         finally:
-            _drop(name)
+            drop(name)
 
 
 if __name__ == "__main__":
