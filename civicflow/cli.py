@@ -512,3 +512,36 @@ def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--no-worker", is_flag=True, help="Run no worker in-process (run `civicflow worker`)."
+)
+@pass_app
+@reports_errors
+def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
+    """Run the web app (and one worker): migrates, registers definitions, imports the
+    demo directory into an empty database, then serves until Ctrl-C."""
+    from web.server import patch
+
+    patch()  # gevent: before any socket, thread or connection is made
+
+    import logging
+
+    from web import create_app
+    from web.server import bootstrap
+    from web.server import serve as run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    bootstrap(app, echo=click.echo)
+    run_server(
+        create_app(app.settings, services=app),
+        app,
+        host=host,
+        port=port,
+        worker=not no_worker,
+        echo=click.echo,
+    )

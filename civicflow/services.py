@@ -18,9 +18,11 @@ __all__ = ["Services"]
 class Services:
     """Settings, the database and the engine, made on demand and closed together."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, db: Database | None = None
+    ) -> None:
         self.settings = settings
-        self._db: Database | None = None
+        self._db: Database | None = db
         self.engine = Engine(clock=clock or SystemClock())
 
     @property

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -151,3 +152,38 @@ def staff(email: str, *queues: str, mfa: bool = False, leads: tuple[str, ...] = 
         leads=frozenset(leads),
         mfa=mfa,
     )
+
+
+# -- the web app ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings(database: Database, tmp_path: Path) -> Any:
+    from civicflow.config import Settings
+
+    return Settings.from_env(
+        {"CIVICFLOW_DATABASE_URL": database.url, "CIVICFLOW_DATA_DIR": str(tmp_path)}
+    )
+
+
+@pytest.fixture
+def services(settings: Any, database: Database, clock: FixedClock) -> Any:
+    """Services over the test session's database (not closed: the fixture owns it)."""
+    from civicflow.services import Services
+
+    return Services(settings, clock=clock, db=database)
+
+
+@pytest.fixture
+def app(settings: Any, services: Any) -> Any:
+    """The web app over ``committed`` data: requests commit for real."""
+    from web import create_app
+
+    flask_app = create_app(settings, services=services)
+    flask_app.config.update(TESTING=True)
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Any, committed: Database) -> Any:
+    return app.test_client()

@@ -96,6 +96,10 @@ class People:
             is not None
         )
 
+    def anyone(self) -> bool:
+        """Whether any person is known (``serve`` imports the directory only when not)."""
+        return self.session.scalar(select(UserRow.id).limit(1)) is not None
+
     def exists(self, email: str) -> bool:
         return (
             self.session.scalar(select(UserRow.id).where(UserRow.email == email.lower()))

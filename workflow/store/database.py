@@ -17,6 +17,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -125,6 +127,16 @@ class Database:
             config = alembic_config(self.url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+
+    def pending_migrations(self) -> tuple[str, ...]:
+        """The head revisions this database has not reached (empty when current).
+
+        Raises the driver's error when the database cannot be reached: readiness
+        checks report that as "not ready"."""
+        heads = set(ScriptDirectory.from_config(alembic_config(self.url)).get_heads())
+        with self.engine.connect() as connection:
+            applied = set(MigrationContext.configure(connection).get_current_heads())
+        return tuple(sorted(heads - applied))
 
     def dispose(self) -> None:
         self.engine.dispose()
