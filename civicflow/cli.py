@@ -24,8 +24,10 @@ from civicflow.services import Services
 from workflow import (
     MAX_LIMIT,
     SORTS,
+    TOKEN_SCOPES,
     VIEWS,
     Actor,
+    ApiTokens,
     CivicflowError,
     DefinitionError,
     InboxQuery,
@@ -545,3 +547,65 @@ def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
         worker=not no_worker,
         echo=click.echo,
     )
+
+
+@main.group()
+def token() -> None:
+    """API tokens (stored hashed; the secret is printed once)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(TOKEN_SCOPES),
+    help="what the token may do; repeat for several",
+)
+@click.option("--user", "email", help="act for this person (bound by their queues)")
+@pass_app
+@reports_errors
+def token_create(app: Services, name: str, scopes: tuple[str, ...], email: str | None) -> None:
+    """Create a token and print its secret (shown only now)."""
+    with app.db.transaction() as session:
+        secret, info = ApiTokens(session).create(
+            name, scopes=scopes, user=email, created_by=CLI_ACTOR.id, now=app.engine.clock.now()
+        )
+    click.echo(secret)
+    click.echo(
+        f"token {info.name} ({info.id}) scopes {' '.join(info.scopes)}"
+        + (f" acting for {info.user}" if info.user else "")
+        + ": store the secret now, it is not shown again",
+        err=True,
+    )
+
+
+@token.command("list")
+@click.option("--all", "include_revoked", is_flag=True, help="include revoked tokens")
+@pass_app
+@reports_errors
+def token_list(app: Services, include_revoked: bool) -> None:
+    """Tokens: name, id, prefix, scopes, user, last use."""
+    with app.db.transaction() as session:
+        tokens = ApiTokens(session).all(include_revoked=include_revoked)
+    for info in tokens:
+        used = f"{info.last_used_at:%Y-%m-%d %H:%M}" if info.last_used_at else "never"
+        state = " REVOKED" if info.revoked_at else ""
+        click.echo(
+            f"{info.name:24} {info.id} {info.prefix}…  {' '.join(info.scopes)}  "
+            f"user={info.user or '-'} last used {used}{state}"
+        )
+
+
+@token.command("revoke")
+@click.argument("name_or_id")
+@pass_app
+@reports_errors
+def token_revoke(app: Services, name_or_id: str) -> None:
+    """Revoke a token by name (every live token of that name) or id."""
+    with app.db.transaction() as session:
+        revoked = ApiTokens(session).revoke(name_or_id, now=app.engine.clock.now())
+    for info in revoked:
+        click.echo(f"revoked {info.name} ({info.id})")

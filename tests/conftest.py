@@ -187,3 +187,34 @@ def app(settings: Any, services: Any) -> Any:
 @pytest.fixture
 def client(app: Any, committed: Database) -> Any:
     return app.test_client()
+
+
+@pytest.fixture
+def staff_directory(committed: Database, clock: FixedClock) -> Database:
+    """The API tests' people (tests/data/api/directory.yaml), committed."""
+    from workflow import SYSTEM, People, load_directory
+
+    with committed.transaction() as db_session:
+        People(db_session).import_directory(
+            load_directory(DATA / "api" / "directory.yaml"), now=clock.now(), actor=SYSTEM
+        )
+    return committed
+
+
+@pytest.fixture
+def make_token(staff_directory: Database, clock: FixedClock) -> Callable[..., dict[str, str]]:
+    """``make_token(*scopes, user=None)`` -> the Authorization header of a new token."""
+    from workflow import TOKEN_SCOPES, ApiTokens
+
+    def _make(*scopes: str, user: str | None = None) -> dict[str, str]:
+        with staff_directory.transaction() as db_session:
+            secret, _ = ApiTokens(db_session).create(
+                f"test-{uuid.uuid4().hex[:8]}",
+                scopes=scopes or TOKEN_SCOPES,
+                user=user,
+                created_by="tests",
+                now=clock.now(),
+            )
+        return {"Authorization": f"Bearer {secret}"}
+
+    return _make

@@ -23,6 +23,7 @@ from civicflow.config import Settings
 from civicflow.services import Services
 from web import principal, problems
 from web.api.models import Problem
+from web.tokens import token_principal
 from web.uow import EXTENSION as SERVICES
 
 __all__ = ["MAX_BODY_BYTES", "create_app"]
@@ -53,7 +54,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> OpenA
     )
     app.extensions[SERVICES] = services or Services(settings)
     problems.install(app)
-    principal.install(app)
+    principal.install(app).add(token_principal)
     _register_surfaces(app)
     return app
 

@@ -47,11 +47,22 @@ from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
+from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
+from workflow.queries import (
+    InstancePage,
+    definition_source,
+    definition_versions,
+    departments,
+    find_instance,
+    find_task,
+    search_instances,
+)
 from workflow.runtime.audit import AuditFinding
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
 from workflow.store.definition_files import load_definition, validate_paths
 from workflow.store.files import AttachmentStore
+from workflow.store.idempotency import IdempotencyKeys, StoredResponse
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
 __all__ = [
@@ -60,8 +71,10 @@ __all__ = [
     "SORTS",
     "SYSTEM",
     "TIMER_KINDS",
+    "TOKEN_SCOPES",
     "VIEWS",
     "Actor",
+    "ApiTokens",
     "AttachmentStore",
     "AuditEntry",
     "AuditFinding",
@@ -78,24 +91,34 @@ __all__ = [
     "FieldError",
     "FixedClock",
     "ForbiddenError",
+    "IdempotencyKeys",
     "InboxPage",
     "InboxQuery",
+    "InstancePage",
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
     "NotFoundError",
     "People",
     "Problem",
+    "StoredResponse",
     "SystemClock",
     "TaskView",
+    "TokenInfo",
     "WorkflowSpec",
     "bulk",
     "compile_definition",
+    "definition_source",
+    "definition_versions",
+    "departments",
+    "find_instance",
+    "find_task",
     "inbox",
     "inbox_statement",
     "load_definition",
     "load_directory",
     "parse_directory",
+    "search_instances",
     "to_dot",
     "to_mermaid",
     "validate_paths",

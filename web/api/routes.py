@@ -1,3 +1,7 @@
-"""The API's views (filled in per resource)."""
+"""The API's views, one module per resource; importing them registers them on ``bp``."""
 
 from __future__ import annotations
+
+from web.api import definitions, instances, people, tasks
+
+__all__ = ["definitions", "instances", "people", "tasks"]

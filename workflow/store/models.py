@@ -35,6 +35,7 @@ from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "ApiTokenRow",
     "AttachmentRow",
     "AuditRow",
     "AuditStreamRow",
@@ -42,6 +43,7 @@ __all__ = [
     "CommentRow",
     "DefinitionRow",
     "DepartmentRow",
+    "IdempotencyRow",
     "InputFieldRow",
     "InstanceRow",
     "JobRow",
@@ -398,3 +400,40 @@ class NotificationRow(Base):
     task_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class ApiTokenRow(Base):
+    """An API token: only the SHA-256 of the secret is stored (the secret has 256 bits
+    of entropy, so a plain hash is enough and lookup stays one index probe). A token
+    acting for a person (``user_email``) is bound by that person's queues."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scopes: Mapped[list[Any]]
+    user_email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(320))
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyRow(Base):
+    """The first response to a request sent with an ``Idempotency-Key``, stored in the
+    transaction that made its effect, so a repeat replays it instead of acting again.
+    ``fingerprint`` is a hash of method, path and body: the same key with another
+    request is refused."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("owner", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(150))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
