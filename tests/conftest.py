@@ -181,7 +181,8 @@ def app(settings: Any, services: Any) -> Any:
 
     flask_app = create_app(settings, services=services)
     flask_app.config.update(TESTING=True)
-    return flask_app
+    yield flask_app
+    flask_app.extensions["civicflow.realtime"].unsubscribe()  # the database outlives the app
 
 
 @pytest.fixture
