@@ -42,6 +42,7 @@ from workflow.inbox.query import (
     inbox,
     inbox_statement,
 )
+from workflow.inbox.preferences import InboxPreferences, queue_counts
 from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WorkflowSpec
@@ -93,6 +94,7 @@ __all__ = [
     "ForbiddenError",
     "IdempotencyKeys",
     "InboxPage",
+    "InboxPreferences",
     "InboxQuery",
     "InstancePage",
     "InstanceView",
@@ -118,6 +120,7 @@ __all__ = [
     "load_definition",
     "load_directory",
     "parse_directory",
+    "queue_counts",
     "search_instances",
     "to_dot",
     "to_mermaid",

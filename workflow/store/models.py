@@ -36,6 +36,7 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ApiTokenRow",
+    "InboxPreferenceRow",
     "AttachmentRow",
     "AuditRow",
     "AuditStreamRow",
@@ -437,3 +438,13 @@ class IdempotencyRow(Base):
     status: Mapped[int]
     response: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class InboxPreferenceRow(Base):
+    """A person's saved inbox: the view, filters and sort they chose (web UI)."""
+
+    __tablename__ = "inbox_preferences"
+
+    person: Mapped[str] = mapped_column(String(320), primary_key=True)
+    settings: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
