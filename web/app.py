@@ -70,8 +70,9 @@ def _register_surfaces(app: OpenAPI) -> None:
     app.register_api(hooks)
     # auth: app.register_blueprint(web.auth.bp) -- the SSO work adds it here
     # ui:   app.register_blueprint(web.ui.bp)   -- the UI work adds it here
-    from web import realtime
+    from web import realtime, ui
 
+    ui.install(app, app.extensions[SERVICES])
     realtime.install(app, app.extensions[SERVICES])
 
 

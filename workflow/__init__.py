@@ -33,6 +33,8 @@ from workflow.errors import (
     NotFoundError,
     Problem,
 )
+from workflow.inbox.case_notes import case_attachments, case_comments
+from workflow.inbox.preferences import InboxPreferences, queue_counts
 from workflow.inbox.query import (
     MAX_LIMIT,
     SORTS,
@@ -42,7 +44,6 @@ from workflow.inbox.query import (
     inbox,
     inbox_statement,
 )
-from workflow.inbox.preferences import InboxPreferences, queue_counts
 from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.spec import WorkflowSpec
@@ -109,6 +110,8 @@ __all__ = [
     "TokenInfo",
     "WorkflowSpec",
     "bulk",
+    "case_attachments",
+    "case_comments",
     "compile_definition",
     "definition_source",
     "definition_versions",

@@ -36,7 +36,6 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ApiTokenRow",
-    "InboxPreferenceRow",
     "AttachmentRow",
     "AuditRow",
     "AuditStreamRow",
@@ -45,6 +44,7 @@ __all__ = [
     "DefinitionRow",
     "DepartmentRow",
     "IdempotencyRow",
+    "InboxPreferenceRow",
     "InputFieldRow",
     "InstanceRow",
     "JobRow",
