@@ -32,6 +32,9 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # API rate limits (Flask-Limiter syntax), per token and per client address
+    rate_limit_token: str = "600/minute"
+    rate_limit_address: str = "1200/minute"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -60,6 +63,8 @@ class Settings:
             smtp_starttls=(get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
+            rate_limit_token=get("RATE_LIMIT_TOKEN") or "600/minute",
+            rate_limit_address=get("RATE_LIMIT_ADDRESS") or "1200/minute",
         )
 
 

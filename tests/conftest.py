@@ -219,3 +219,11 @@ def make_token(staff_directory: Database, clock: FixedClock) -> Callable[..., di
         return {"Authorization": f"Bearer {secret}"}
 
     return _make
+
+
+@pytest.fixture
+def approval(staff_directory: Database, engine: Engine) -> str:
+    """tests/data/api/approval.yaml registered (committed); returns its key."""
+    with staff_directory.transaction() as db_session:
+        source = (DATA / "api" / "approval.yaml").read_text(encoding="utf-8")
+        return engine.register(db_session, source, path="approval.yaml").key

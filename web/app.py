@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from civicflow.config import Settings
 from civicflow.services import Services
-from web import principal, problems
+from web import docs, limits, ops, principal, problems
 from web.api.models import Problem
 from web.tokens import token_principal
 from web.uow import EXTENSION as SERVICES
@@ -54,13 +54,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> OpenA
     )
     app.extensions[SERVICES] = services or Services(settings)
     problems.install(app)
+    # limits first: an anonymous or wrong-token request spends the address's budget
+    limits.install(app, settings, exempt=[ops.bp, docs.bp])
     principal.install(app).add(token_principal)
     _register_surfaces(app)
     return app
 
 
 def _register_surfaces(app: OpenAPI) -> None:
-    from web import docs, ops
     from web.api import bp as api
     from web.hooks import bp as hooks
 
