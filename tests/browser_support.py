@@ -14,13 +14,15 @@ import json
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import DATA, IN_CI
-from tests.servers import ROOT, Server, civicflow, clean_env
+from tests.servers import ROOT, Server, clean_env
+from workflow import ApiTokens, Database
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -33,16 +35,21 @@ PHONE = {"width": 390, "height": 844}
 class World:
     server: Server
     env: dict[str, str]
+    db: Database
     tokens: dict[str, str]
 
     def token(self, who: str, *scopes: str) -> str:
+        """A token acting for ``who`` (an e-mail), or for nobody (an integration)."""
         if who not in self.tokens:
-            args = ["token", "create", f"browser-{who}"]
-            for scope in scopes or ("tasks:act", "instances:read"):
-                args += ["--scope", scope]
-            if "@" in who:
-                args += ["--user", who]
-            self.tokens[who] = civicflow(self.env, *args).splitlines()[0].strip()
+            with self.db.transaction() as session:
+                secret, _ = ApiTokens(session).create(
+                    f"browser-{who}",
+                    scopes=scopes or ("tasks:act", "instances:read"),
+                    user=who if "@" in who else None,
+                    created_by="tests",
+                    now=datetime.now(UTC),
+                )
+            self.tokens[who] = secret
         return self.tokens[who]
 
     def api(self, path: str, body: Any, *, who: str = "starter") -> Any:
@@ -65,7 +72,7 @@ class World:
         return str(next(t["id"] for t in started["tasks"] if t["state"] == "inspect"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     if not Path(CHROMIUM).exists():
         why = f"{CHROMIUM} is missing: scripts/setup installs Debian's chromium"
@@ -81,13 +88,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         }
     )
     server = Server(env, where / "serve.log").start("--no-worker")
+    db = Database(f"sqlite:///{where / 'var' / 'civicflow.db'}")
     try:
-        yield World(server, env, {})
+        yield World(server, env, db, {})
     finally:
         server.stop()
+        db.dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -227,3 +227,9 @@ def approval(staff_directory: Database, engine: Engine) -> str:
     with staff_directory.transaction() as db_session:
         source = (DATA / "api" / "approval.yaml").read_text(encoding="utf-8")
         return engine.register(db_session, source, path="approval.yaml").key
+
+
+# -- the browser tests' server and Chromium, shared by every browser test module -----------
+from tests.browser_support import browser, signed_in, world  # noqa: E402
+
+__all__ = ["browser", "signed_in", "world"]

@@ -8,18 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser_support import (
-    DESKTOP,
-    PHONE,
-    World,
-    browser,
-    live_ready,
-    screenshot,
-    signed_in,
-    world,
-)
-
-__all__ = ["browser", "signed_in", "world"]
+from tests.browser_support import DESKTOP, PHONE, World, live_ready, screenshot
 
 BEN = "ben@planning.example.gov"
 

@@ -101,6 +101,7 @@
   });
   socket.onAny(function (name, event) {
     if (name.indexOf("task.") !== 0 || !event || !event.task) { return; }
+    document.body.setAttribute("data-events", String(Number(document.body.getAttribute("data-events") || 0) + 1));
     var kind = name.slice(5);
     say(fill(messages[kind] || messages.updated, {
       title: event.task.title,
