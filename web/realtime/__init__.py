@@ -90,6 +90,9 @@ def install(app: Flask, services: Services) -> Realtime:
     unsubscribe = services.db.on_commit(publisher.publish)
     realtime = Realtime(socketio, namespace, publisher, unsubscribe)
     app.extensions[EXTENSION] = realtime
+    auth = app.extensions.get("civicflow.auth")  # the SSO surface, when installed first
+    if auth is not None and hasattr(auth, "on_sessions_ended"):
+        auth.on_sessions_ended.append(namespace.disconnect_sessions)  # back-channel logout
     return realtime
 
 
