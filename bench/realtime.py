@@ -128,8 +128,11 @@ def _tokens(db_url: str, people: int) -> tuple[list[str], str]:
         tokens = ApiTokens(session)
         for i in range(people):
             secret, _ = tokens.create(
-                f"p{i}", scopes=("tasks:act",), user=f"p{i:03d}@bench.example.gov",
-                created_by="bench", now=now,
+                f"p{i}",
+                scopes=("tasks:act",),
+                user=f"p{i:03d}@bench.example.gov",
+                created_by="bench",
+                now=now,
             )
             secrets.append(secret)
         starter, _ = tokens.create(
@@ -162,8 +165,11 @@ async def _measure(
         headers = {"Authorization": f"Bearer {tokens[i]}"} if tokens else {}
         sockets.append(client)
         await client.connect(
-            f"{url}?q={i % QUEUES}", headers=headers, namespaces=["/inbox"],
-            transports=["websocket"], wait_timeout=30,
+            f"{url}?q={i % QUEUES}",
+            headers=headers,
+            namespaces=["/inbox"],
+            transports=["websocket"],
+            wait_timeout=30,
         )
     members = [sum(1 for i in range(clients) if i % QUEUES == q) for q in range(QUEUES)]
     rooms = [q for q in range(QUEUES) if members[q]]
@@ -234,11 +240,17 @@ def main() -> None:
         logs = (where / "serve.log").open("w"), (where / "bare.log").open("w")
         civicflow = subprocess.Popen(
             [sys.executable, "-m", "civicflow", "serve", "--no-worker", "--port", str(port)],
-            cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
         )
         bare = subprocess.Popen(
             [sys.executable, __file__, "--bare-server", str(bare_port)],
-            cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=logs[1],
+            stderr=subprocess.STDOUT,
         )
         try:
             _wait_ready(f"http://127.0.0.1:{port}/readyz", civicflow, where / "serve.log")
@@ -247,12 +259,22 @@ def main() -> None:
             print(f"{options.actions} actions per level, {QUEUES} queue rooms, gevent, TCP_NODELAY")
             for clients in levels:
                 ceiling = asyncio.run(
-                    _measure(f"http://127.0.0.1:{bare_port}", clients, options.actions,
-                             tokens=None, starter=None)
+                    _measure(
+                        f"http://127.0.0.1:{bare_port}",
+                        clients,
+                        options.actions,
+                        tokens=None,
+                        starter=None,
+                    )
                 )
                 real = asyncio.run(
-                    _measure(f"http://127.0.0.1:{port}", clients, options.actions,
-                             tokens=tokens, starter=starter)
+                    _measure(
+                        f"http://127.0.0.1:{port}",
+                        clients,
+                        options.actions,
+                        tokens=tokens,
+                        starter=starter,
+                    )
                 )
                 print(f"{clients:4d} clients  ceiling (bare emit)  {_figures(ceiling)}")
                 print(f"{clients:4d} clients  API action -> event  {_figures(real)}")
