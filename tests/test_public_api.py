@@ -68,6 +68,8 @@ EXPORTS = [
     "TokenInfo",
     "WorkflowSpec",
     "bulk",
+    "case_attachments",
+    "case_comments",
     "compile_definition",
     "definition_source",
     "definition_versions",
