@@ -8,14 +8,12 @@ printed as one readable message per problem, never as a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 
@@ -32,42 +30,50 @@ from workflow import (
     DefinitionError,
     InboxQuery,
     InvalidDataError,
+    JobQueue,
     People,
     load_definition,
     load_directory,
+    read_definition,
     to_dot,
     to_mermaid,
     validate_paths,
     verify_audit,
 )
 
-P = ParamSpec("P")
 CLI_ACTOR = Actor(id="cli", name="Command line", idp="cli")
-R = TypeVar("R")
 
 
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+class CivicflowGroup(click.Group):
+    """The command group that reports Civicflow's own errors for every command below it.
+
+    An error Civicflow raises on purpose (bad input, a refusal, a broken definition) is
+    the user's to fix, so it is printed as readable lines and exits 1; anything else is
+    a bug and keeps its traceback. One handler here instead of one per command means a
+    new command cannot forget it.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
-        except DefinitionError as error:
+            return super().invoke(ctx)
+        except DefinitionError as error:  # file:line:col: error: ... per problem
             for problem in error.problems:
                 click.echo(str(problem), err=True)
-            sys.exit(1)
         except CivicflowError as error:
             click.echo(f"error: {error.message}", err=True)
             for field_error in getattr(error, "errors", ()):
                 click.echo(f"  {field_error.path}: {field_error.message}", err=True)
-            sys.exit(1)
-
-    return wrapper
+        ctx.exit(1)
 
 
 pass_app = click.make_pass_decorator(Services)
+# Who acts: every command that acts as a person takes the same option.
+as_person = click.option(
+    "--as", "email", required=True, metavar="EMAIL", help="who acts (their e-mail in the directory)"
+)
 
 
-@click.group()
+@click.group(cls=CivicflowGroup)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Civicflow: cross-department approval workflows."""
@@ -96,7 +102,6 @@ def validate(paths: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid")
-@reports_errors
 def graph(file: Path, fmt: str) -> None:
     """Print the workflow as a Mermaid or Graphviz diagram."""
     spec = load_definition(file)
@@ -110,7 +115,6 @@ def db() -> None:
 
 @db.command("upgrade")
 @pass_app
-@reports_errors
 def db_upgrade(app: Services) -> None:
     """Apply migrations (safe to repeat)."""
     app.db.upgrade()
@@ -124,10 +128,9 @@ def audit() -> None:
 
 @audit.command("verify")
 @pass_app
-@reports_errors
 def audit_verify(app: Services) -> None:
     """Re-hash the audit chain; name every record that was edited, deleted or moved."""
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         checked, findings = verify_audit(session)
     for finding in findings:
         click.echo(f"BROKEN {finding}")
@@ -145,47 +148,64 @@ def definitions() -> None:
 @definitions.command("load")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @pass_app
-@reports_errors
 def definitions_load(app: Services, paths: tuple[Path, ...]) -> None:
     """Register definition files (default: the definitions directory)."""
     files = _yaml_files(paths or (app.settings.definitions_dir,))
     with app.db.transaction() as session:
         for file in files:
-            info = app.engine.register(session, file.read_text(encoding="utf-8"), path=str(file))
+            info = app.engine.register(session, read_definition(file), path=str(file))
             state = "registered" if info.created else "unchanged"
             click.echo(f"{info.key} v{info.version} {state} ({info.content_hash[:12]})")
 
 
 @definitions.command("list")
 @pass_app
-@reports_errors
 def definitions_list(app: Services) -> None:
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         for info in app.engine.definitions(session):
             click.echo(f"{info.key:24} v{info.version:<3} {info.content_hash[:12]}  {info.title}")
 
 
 def _json_option(value: str | None, what: str) -> Any:
+    """The JSON an option gives inline or as ``@file``; anything unreadable is an
+    ``InvalidDataError`` naming the option (the engine then checks the value)."""
     if value is None:
         return None
-    text = Path(value[1:]).read_text(encoding="utf-8") if value.startswith("@") else value
+    text = _option_file(value[1:], what) if value.startswith("@") else value
     try:
         return json.loads(text)
-    except json.JSONDecodeError as error:
+    except RecursionError as error:
+        raise InvalidDataError(f"{what} is nested too deeply to be read") from error
+    except ValueError as error:  # bad JSON, or an integer too long to convert
         raise InvalidDataError(f"{what} is not valid JSON: {error}") from error
+
+
+def _option_file(name: str, what: str) -> str:
+    """The UTF-8 text of the file an ``@file`` option names."""
+    try:
+        data = Path(name).read_bytes()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise InvalidDataError(f"{what}: cannot read {name!r}: {reason}") from error
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidDataError(
+            f"{what}: {name!r} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}); save it as UTF-8"
+        ) from error
 
 
 @main.command()
 @click.argument("workflow")
 @click.option("--input", "input_json", required=True, help="JSON object, or @file.json")
-@click.option("--as", "email", required=True, help="who starts it (directory e-mail)")
+@as_person
 @click.option("--business-key")
 @pass_app
-@reports_errors
 def start(
     app: Services, workflow: str, input_json: str, email: str, business_key: str | None
 ) -> None:
-    """Start an instance of WORKFLOW."""
+    """Start an instance of WORKFLOW as the person --as."""
     with app.db.transaction() as session:
         actor = app.actor(session, email, idp="cli")
         view = app.engine.start(
@@ -201,7 +221,7 @@ def start(
 
 
 @main.command()
-@click.option("--as", "email", required=True)
+@as_person
 @click.option("--view", type=click.Choice(VIEWS), default="queues", show_default=True)
 @click.option("--workflow", help="only this workflow's tasks")
 @click.option("--state", help="only tasks in this state")
@@ -220,7 +240,6 @@ def start(
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True)
 @click.option("--cursor", help="the next-page cursor a previous listing printed")
 @pass_app
-@reports_errors
 def inbox(
     app: Services,
     email: str,
@@ -248,7 +267,7 @@ def inbox(
         limit=limit,
         cursor=cursor,
     )
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         actor = app.actor(session, email, idp="cli")
         page = app.engine.inbox_page(session, actor=actor, query=query)
     for task in page.items:
@@ -287,11 +306,10 @@ def _moment(option: str, text: str | None) -> datetime | None:
 @main.command()
 @click.argument("task_id", type=click.UUID)
 @click.argument("action")
-@click.option("--as", "email", required=True)
+@as_person
 @click.option("--data", "data_json", help="form data: JSON object, or @file.json")
 @click.option("--mfa/--no-mfa", default=False, help="act as if the sign-in asserted MFA")
 @pass_app
-@reports_errors
 def act(
     app: Services, task_id: uuid.UUID, action: str, email: str, data_json: str | None, mfa: bool
 ) -> None:
@@ -310,9 +328,8 @@ def act(
 
 @main.command()
 @click.argument("task_id", type=click.UUID)
-@click.option("--as", "email", required=True)
+@as_person
 @pass_app
-@reports_errors
 def claim(app: Services, task_id: uuid.UUID, email: str) -> None:
     """Claim a task from a shared queue."""
     with app.db.transaction() as session:
@@ -327,7 +344,6 @@ def claim(app: Services, task_id: uuid.UUID, email: str) -> None:
 @click.argument("event")
 @click.option("--data", "data_json")
 @pass_app
-@reports_errors
 def signal(app: Services, instance_id: uuid.UUID, event: str, data_json: str | None) -> None:
     """Deliver EVENT to an instance waiting for it."""
     actor = CLI_ACTOR
@@ -345,10 +361,9 @@ def signal(app: Services, instance_id: uuid.UUID, event: str, data_json: str | N
 @main.command()
 @click.argument("instance_id", type=click.UUID)
 @pass_app
-@reports_errors
 def show(app: Services, instance_id: uuid.UUID) -> None:
     """An instance: state, tasks and audit trail."""
-    with app.db.transaction() as session:
+    with app.db.read() as session:
         view = app.engine.instance(session, instance_id)
     click.echo(f"{view.workflow} v{view.definition_version}  {view.id}")
     click.echo(f"state: {view.state} ({view.status})")
@@ -374,7 +389,6 @@ def users() -> None:
 @users.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @pass_app
-@reports_errors
 def users_import(app: Services, file: Path) -> None:
     """Create or update people and queues from a directory file (safe to repeat)."""
     directory = load_directory(file)
@@ -394,7 +408,6 @@ def users_import(app: Services, file: Path) -> None:
 @click.option("--from", "starts_on", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--until", "ends_on", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @pass_app
-@reports_errors
 def users_away(app: Services, email: str, substitute: str, starts_on: Any, ends_on: Any) -> None:
     """Record an absence: SUBSTITUTE acts on EMAIL's tasks on their behalf."""
     with app.db.transaction() as session:
@@ -414,11 +427,10 @@ def users_away(app: Services, email: str, substitute: str, starts_on: Any, ends_
 @main.command()
 @click.argument("task_id", type=click.UUID)
 @click.argument("assignee")
-@click.option("--as", "email", required=True, help="a lead of the task's queue")
+@as_person
 @pass_app
-@reports_errors
 def assign(app: Services, task_id: uuid.UUID, assignee: str, email: str) -> None:
-    """Assign a task to a member of its queue."""
+    """Assign a task to a member of its queue (--as a lead of that queue)."""
     with app.db.transaction() as session:
         task = app.engine.assign(
             session, task_id=task_id, assignee=assignee, actor=app.actor(session, email, idp="cli")
@@ -429,9 +441,8 @@ def assign(app: Services, task_id: uuid.UUID, assignee: str, email: str) -> None
 @main.command()
 @click.argument("task_id", type=click.UUID)
 @click.argument("to")
-@click.option("--as", "email", required=True)
+@as_person
 @pass_app
-@reports_errors
 def delegate(app: Services, task_id: uuid.UUID, to: str, email: str) -> None:
     """Let TO act on a task on the assignee's behalf."""
     with app.db.transaction() as session:
@@ -444,10 +455,9 @@ def delegate(app: Services, task_id: uuid.UUID, to: str, email: str) -> None:
 @main.command()
 @click.argument("instance_id", type=click.UUID)
 @click.argument("body")
-@click.option("--as", "email", required=True)
+@as_person
 @click.option("--task", "task_id", type=click.UUID)
 @pass_app
-@reports_errors
 def comment(
     app: Services, instance_id: uuid.UUID, body: str, email: str, task_id: uuid.UUID | None
 ) -> None:
@@ -461,8 +471,8 @@ def comment(
             actor=app.actor(session, email, idp="cli"),
         )
     click.echo(
-        f"comment {result['id']}"
-        + (f" mentions {', '.join(result['mentions'])}" if result["mentions"] else "")
+        f"comment {result.id}"
+        + (f" mentions {', '.join(result.mentions)}" if result.mentions else "")
     )
 
 
@@ -473,7 +483,6 @@ def comment(
     default="building-permit",
 )
 @pass_app
-@reports_errors
 def demo(app: Services, workflow: str) -> None:
     """Migrate, load the example definitions and walk one case through."""
     from civicflow.demo import run_demo
@@ -487,7 +496,6 @@ def demo(app: Services, workflow: str) -> None:
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Idle poll seconds.")
 @click.option("--lease", type=float, default=60.0, show_default=True, help="Claim seconds.")
 @pass_app
-@reports_errors
 def worker(app: Services, once: bool, name: str | None, poll: float, lease: float) -> None:
     """Fire due timers (deadlines, reminders, escalations, wait timeouts); send e-mail."""
     from datetime import timedelta
@@ -510,6 +518,130 @@ def worker(app: Services, once: bool, name: str | None, poll: float, lease: floa
     )
 
 
+# -- jobs: failed timers, listed and queued again ---------------------------------------
+
+
+@main.group()
+def jobs() -> None:
+    """Timers the worker gave up on: list them, queue them again."""
+
+
+@jobs.command("failed")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True)
+@pass_app
+def jobs_failed(app: Services, limit: int) -> None:
+    """List failed jobs: id, kind, instance/task, attempts, last error."""
+    with app.db.transaction() as session:
+        failed = JobQueue(session).failed(limit=limit)
+    for job in failed:
+        target = f"{job.instance_id or '-'}" + (f"/{job.task_id}" if job.task_id else "")
+        click.echo(f"{job.id}\t{job.kind}\t{target}\t{job.attempts} attempt(s)\t{job.error}")
+    click.echo(f"{len(failed)} failed job(s)", err=True)
+
+
+@jobs.command("retry")
+@click.argument("ids", nargs=-1, type=click.IntRange(min=1))
+@click.option("--all", "every", is_flag=True, help="Every failed job.")
+@pass_app
+def jobs_retry(app: Services, ids: tuple[int, ...], every: bool) -> None:
+    """Queue failed jobs again (due now, with fresh attempts): IDS, or --all."""
+    if bool(ids) == every:
+        raise click.UsageError("give the ids of failed jobs, or --all")
+    with app.db.transaction() as session:
+        queued = JobQueue(session).retry(None if every else ids, app.engine.clock.now())
+    listed = f": {', '.join(map(str, queued))}" if queued else ""
+    click.echo(f"{len(queued)} job(s) queued again{listed}")
+
+
+# -- outbound webhook subscriptions (docs/webhooks.md) --------------------------------------
+
+
+@main.group()
+def webhooks() -> None:
+    """Outbound webhook subscriptions and their delivery log."""
+
+
+@webhooks.command("list")
+@pass_app
+def webhooks_list(app: Services) -> None:
+    """Every subscription: id, state, events and URL."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        subscriptions = WebhookStore(session).subscriptions()
+    for sub in subscriptions:
+        state = "active" if sub.active else f"disabled ({sub.disabled_reason})"
+        click.echo(f"{sub.id}  {state}  {','.join(sub.events)}  {sub.url}")
+
+
+@webhooks.command("create")
+@click.argument("url")
+@click.option("--event", "events", multiple=True, required=True, help="task.created, task.*, *")
+@click.option("--secret", help="A whsec_ secret (default: a new one, printed once).")
+@click.option("--description", default="", help="What the receiver is.")
+@pass_app
+def webhooks_create(
+    app: Services, url: str, events: tuple[str, ...], secret: str | None, description: str
+) -> None:
+    """Subscribe URL to events; print its id and secret (shown only now)."""
+    from integrations.outbound import create_subscription
+
+    with app.db.transaction() as session:
+        view, secret = create_subscription(
+            session,
+            url=url,
+            events=list(events),
+            secret=secret,
+            description=description,
+            now=app.engine.clock.now(),
+        )
+    click.echo(f"id: {view.id}")
+    click.echo(f"secret: {secret}")
+    click.echo("store the secret now: it is not shown again", err=True)
+
+
+@webhooks.command("delete")
+@click.argument("subscription", type=click.UUID)
+@pass_app
+def webhooks_delete(app: Services, subscription: uuid.UUID) -> None:
+    """Delete a subscription and its delivery log."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        WebhookStore(session).delete_subscription(subscription)
+    click.echo(f"deleted {subscription}")
+
+
+@webhooks.command("deliveries")
+@click.argument("subscription", type=click.UUID)
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True)
+@pass_app
+def webhooks_deliveries(app: Services, subscription: uuid.UUID, limit: int) -> None:
+    """The subscription's deliveries, newest first, with every attempt."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        deliveries = WebhookStore(session).deliveries(subscription, limit=limit)
+    for d in deliveries:
+        click.echo(f"{d.id}  {d.status}  {d.event_type}  {d.message_id}  attempts={d.attempts}")
+        for a in d.log:
+            outcome = a.status if a.status is not None else a.error
+            click.echo(f"    {a.at.isoformat()}  {outcome}  {a.duration_ms} ms")
+
+
+@webhooks.command("redeliver")
+@click.argument("subscription", type=click.UUID)
+@click.argument("delivery", type=int)
+@pass_app
+def webhooks_redeliver(app: Services, subscription: uuid.UUID, delivery: int) -> None:
+    """Send a delivery again (same webhook-id) on the worker's next round."""
+    from workflow import WebhookStore
+
+    with app.db.transaction() as session:
+        view = WebhookStore(session).redeliver(subscription, delivery, app.engine.clock.now())
+    click.echo(f"delivery {view.id} queued again ({view.message_id})")
+
+
 def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
@@ -527,7 +659,6 @@ def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
     "--no-worker", is_flag=True, help="Run no worker in-process (run `civicflow worker`)."
 )
 @pass_app
-@reports_errors
 def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
     """Run the web app (and one worker): migrates, registers definitions, imports the
     demo directory into an empty database, then serves until Ctrl-C."""
@@ -542,6 +673,7 @@ def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
     from web.server import serve as run_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state callback
     bootstrap(app, echo=click.echo)
     run_server(
         create_app(app.settings, services=app),
@@ -570,7 +702,6 @@ def token() -> None:
 )
 @click.option("--user", "email", help="act for this person (bound by their queues)")
 @pass_app
-@reports_errors
 def token_create(app: Services, name: str, scopes: tuple[str, ...], email: str | None) -> None:
     """Create a token and print its secret (shown only now)."""
     with app.db.transaction() as session:
@@ -589,7 +720,6 @@ def token_create(app: Services, name: str, scopes: tuple[str, ...], email: str |
 @token.command("list")
 @click.option("--all", "include_revoked", is_flag=True, help="include revoked tokens")
 @pass_app
-@reports_errors
 def token_list(app: Services, include_revoked: bool) -> None:
     """Tokens: name, id, prefix, scopes, user, last use."""
     with app.db.transaction() as session:
@@ -606,7 +736,6 @@ def token_list(app: Services, include_revoked: bool) -> None:
 @token.command("revoke")
 @click.argument("name_or_id")
 @pass_app
-@reports_errors
 def token_revoke(app: Services, name_or_id: str) -> None:
     """Revoke a token by name (every live token of that name) or id."""
     with app.db.transaction() as session:

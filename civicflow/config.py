@@ -1,6 +1,11 @@
 """Configuration, in one place: ``CIVICFLOW_*`` environment variables with embedded
 defaults that give a complete single-machine system (SQLite file, demo directory,
 the example definitions). Read once at start-up; passed down, never global.
+
+The defaults work wherever Civicflow is installed: data goes under ``var/`` in the
+working directory (never next to the code, which may be a read-only site-packages),
+and the example definitions and demo directory come from the package
+(``civicflow.examples``), which in a checkout are the repository's own files.
 """
 
 from __future__ import annotations
@@ -8,12 +13,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
+
+from civicflow import examples
 
 __all__ = ["Settings"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET = "dev-only-not-secret"
+SECRET_PREFIX = "CIVICFLOW_WEBHOOK_SECRET_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,16 @@ class Settings:
     # API rate limits (Flask-Limiter syntax), per token and per client address
     rate_limit_token: str = "600/minute"
     rate_limit_address: str = "1200/minute"
+    # Webhooks: inbound secrets by source (CIVICFLOW_WEBHOOK_SECRET_<SOURCE>, several
+    # space-separated during a rotation); outbound egress to private addresses.
+    webhook_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    webhook_allow_private: bool = False
+    webhook_max_body: int = 256 * 1024
+
+    def webhook_secret(self, source: str) -> tuple[str, ...]:
+        """The secrets of inbound source ``source`` (``permit-portal`` is read from
+        ``CIVICFLOW_WEBHOOK_SECRET_PERMIT_PORTAL``); empty when none is set."""
+        return self.webhook_secrets.get(source.upper().replace("-", "_"), ())
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,7 +62,8 @@ class Settings:
             value = env.get(f"CIVICFLOW_{name}")
             return value if value else None
 
-        data_dir = Path(get("DATA_DIR") or PROJECT_ROOT / "var")
+        data_dir = Path(get("DATA_DIR") or Path.cwd() / "var")
+        definitions = get("DEFINITIONS_DIR")
         directory = get("DIRECTORY_FILE")
         idp = get("IDP_CONFIG")
         return cls(
@@ -53,10 +72,12 @@ class Settings:
             redis_url=get("REDIS_URL"),
             secret_key=get("SECRET_KEY") or DEV_SECRET,
             idp_config=Path(idp) if idp else None,
-            definitions_dir=Path(get("DEFINITIONS_DIR") or PROJECT_ROOT / "definitions"),
+            definitions_dir=Path(definitions)
+            if definitions
+            else _packaged(examples.DEFINITIONS, "DEFINITIONS_DIR"),
             directory_file=Path(directory)
             if directory
-            else PROJECT_ROOT / "demo" / "directory.yaml",
+            else _packaged(examples.DIRECTORY, "DIRECTORY_FILE"),
             smtp_host=get("SMTP_HOST"),
             smtp_port=_port(get("SMTP_PORT") or "25"),
             smtp_sender=get("SMTP_SENDER") or "civicflow@localhost",
@@ -65,10 +86,32 @@ class Settings:
             smtp_password=get("SMTP_PASSWORD"),
             rate_limit_token=get("RATE_LIMIT_TOKEN") or "600/minute",
             rate_limit_address=get("RATE_LIMIT_ADDRESS") or "1200/minute",
+            webhook_secrets={
+                name.removeprefix(SECRET_PREFIX): tuple(value.split())
+                for name, value in env.items()
+                if name.startswith(SECRET_PREFIX) and value.strip()
+            },
+            webhook_allow_private=_flag(get("WEBHOOK_ALLOW_PRIVATE")),
+            webhook_max_body=int(get("WEBHOOK_MAX_BODY") or 256 * 1024),
         )
+
+
+def _packaged(resource: Traversable, variable: str) -> Path:
+    """A packaged example as a path on disk. pip installs packages as plain files, so
+    only an unusual install (a zip archive) lands in the error, which says what to set."""
+    if not isinstance(resource, Path):
+        raise ValueError(
+            f"Civicflow's packaged examples are not files on disk ({resource}); "
+            f"set CIVICFLOW_{variable}"
+        )
+    return resource.resolve()  # in a checkout: the repository's own file, as people know it
 
 
 def _port(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) < 65536:
         raise ValueError(f"CIVICFLOW_SMTP_PORT must be a TCP port number (1-65535), got {text!r}")
     return int(text)
+
+
+def _flag(text: str | None) -> bool:
+    return (text or "").lower() in ("1", "true", "yes", "on")

@@ -11,18 +11,17 @@ task's queue who has not yet acted on the case (so the four-eyes rule holds).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from civicflow import examples
 from workflow import SYSTEM, Actor, InstanceView, People, TaskView, load_directory, verify_audit
 
 if TYPE_CHECKING:
     from civicflow.services import Services
 
 Echo = Callable[[str], None]
-CASES = Path(__file__).resolve().parent.parent / "demo" / "cases.yaml"
 
 
 def run_demo(app: Services, *, echo: Echo, workflow: str = "building-permit") -> InstanceView:
@@ -108,7 +107,7 @@ def _work(
 
 
 def _case(workflow: str) -> dict[str, Any]:
-    cases = yaml.safe_load(CASES.read_text(encoding="utf-8"))
+    cases = yaml.safe_load(examples.CASES.read_text(encoding="utf-8"))
     if workflow not in cases:
         raise KeyError(f"demo/cases.yaml has no case for '{workflow}'")
     case: dict[str, Any] = cases[workflow]

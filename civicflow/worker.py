@@ -2,30 +2,29 @@
 
 Timers (task deadlines, reminders, escalations, wait timeouts) are ``jobs`` rows the
 engine writes in the same transaction as the change that set them. A worker takes
-them in two steps:
+them through ``workflow.JobQueue`` (whose docstring has the details) in two steps:
 
-1. **claim** — one short transaction picks due rows with ``SELECT … FOR UPDATE SKIP
-   LOCKED`` (first ``running`` rows whose ``lease_until`` has passed: their worker
-   died; then ``pending`` rows with ``due_at <= now``, oldest first) and marks them
-   ``running``, ``locked_by`` this worker, ``lease_until = now + lease``,
-   ``attempts + 1``. ``SKIP LOCKED`` lets any number of workers claim side by side
-   without waiting for, or taking, each other's rows.
-2. **process** — each job in its own transaction: one ``UPDATE … RETURNING`` marks
-   the job ``done`` only if it is still this worker's claim (same ``locked_by`` *and*
-   ``attempts``: a fencing token, so a worker that outlived its lease cannot act on
-   a job someone else reclaimed) and locks the row; then ``Engine.run_timer``
-   applies it. The effect and the completion commit together or not at all, so a
-   timer fires exactly once however many workers run and whenever one is killed.
+1. **claim** — one short transaction leases a batch of due rows (first those whose
+   lease expired: their worker died; then ``pending`` ones due now, oldest first)
+   with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so any number of workers
+   claim side by side, and **starts** the first: only a started job is charged an
+   attempt.
+2. **process** — each job in its own transaction: the job is marked ``done`` only if
+   the lease is still this worker's (a fencing token), ``Engine.run_timer`` applies
+   it, and the next job of the batch is started; all of it commits together or not
+   at all, so a timer fires exactly once however many workers run and whenever one
+   is killed, and a crash is charged to the one job that was being applied.
 
 A job whose effect raises is retried ``max_attempts`` times with a growing delay, then
 marked ``failed`` with the error in its payload; it never crashes the worker nor
-loops forever. A job whose lease expired ``max_attempts`` times (it keeps killing its
-worker) is failed the same way when next claimed.
+loops forever. A job that was being applied when its worker died ``max_attempts``
+times (it keeps killing workers) is failed the same way when next claimed; the rest
+of a dead worker's batch is reclaimed uncharged. ``civicflow jobs failed`` lists
+failed jobs, ``civicflow jobs retry`` queues them again.
 
-SQLite has no ``SKIP LOCKED``, and needs none: every transaction starts with
-``BEGIN IMMEDIATE`` (see ``Database``), so claims are serialised by the database's
-single write lock and the same code path is correct. Run one worker per SQLite file
-(``serve`` runs it in-process); scale out on PostgreSQL.
+SQLite has no ``SKIP LOCKED``, and needs none: its single write lock serialises
+claims. Run one worker per SQLite file (``serve`` runs it in-process); scale out on
+PostgreSQL.
 
 Time comes from the injected clock, never the wall clock, so tests move it at will.
 """
@@ -39,44 +38,34 @@ import smtplib
 import socket
 import textwrap
 import threading
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement
-
 from civicflow.config import Settings
+from integrations.egress import Egress
 from integrations.email import Mailer, SmtpMailer
-from workflow import TIMER_KINDS, CivicflowError, Clock, Database, Engine
-from workflow.store.models import JobRow, NotificationRow
+from integrations.outbound import DeliveryRunner
+from workflow import (
+    TIMER_KINDS,
+    CivicflowError,
+    Claim,
+    Clock,
+    Database,
+    Engine,
+    JobQueue,
+    Notification,
+    NotificationQueue,
+)
 
 __all__ = ["TIMER_KINDS", "Claim", "Worker", "digest", "mailer_from", "run_worker"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-# The job kinds this worker applies; other kinds (outbound deliveries) are left for
-# the code that knows them, instead of being claimed and failed here.
 MAX_DIGEST = 100  # notifications in one e-mail; more wait for the next round
 FOOTER = "\n-- \nCivicflow: you receive this for the tasks and queues you work in.\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """What a worker holds after claiming a job: enough to apply it and to prove,
-    later, that the claim is still its own."""
-
-    id: int
-    kind: str
-    instance_id: uuid.UUID | None
-    task_id: uuid.UUID | None
-    payload: dict[str, Any]
-    attempts: int
 
 
 class Worker:
@@ -94,6 +83,7 @@ class Worker:
         clock: Clock | None = None,
         max_attempts: int = 3,
         retry_delay: timedelta = timedelta(seconds=30),
+        deliveries: DeliveryRunner | None = None,
     ) -> None:
         if batch < 1 or max_attempts < 1:
             raise ValueError("batch and max_attempts must be at least 1")
@@ -107,6 +97,8 @@ class Worker:
         self.retry_delay = retry_delay
         self.mailer = mailer
         self._said_mail_is_off = False
+        self._started: set[int] = set()  # claims of the current batch charged an attempt
+        self.deliveries = deliveries  # outbound webhooks, each round after the jobs
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -131,10 +123,11 @@ class Worker:
         """One round: claim up to ``batch`` due jobs, apply each, then send e-mail.
         Returns how many jobs were processed (applied, skipped, retried or failed)."""
         claims = self.claim()
-        for claim in claims:
-            self.process(claim)
+        for index, claim in enumerate(claims):
+            self.process(claim, then=claims[index + 1] if index + 1 < len(claims) else None)
         self.send_notifications()
-        return len(claims)
+        delivered = self.deliveries.run_once() if self.deliveries is not None else 0
+        return len(claims) + delivered
 
     def drain(self) -> int:
         """Rounds until nothing is due; returns the jobs processed (``--once``)."""
@@ -146,184 +139,133 @@ class Worker:
     # -- jobs -----------------------------------------------------------------------------
 
     def claim(self) -> list[Claim]:
-        """Lease up to ``batch`` due jobs to this worker in one short transaction."""
+        """Lease up to ``batch`` due jobs to this worker and start the first, in one
+        short transaction; returns them in the order to apply them."""
         now = self.clock.now()
         with self.db.transaction() as session:
-            # Expired leases first (few), then pending jobs oldest first. Two queries,
-            # not one with OR: each walks the (status, due_at) index and stops at the
-            # batch size, where an OR would sort every due row on every claim.
-            ids = list(session.scalars(self._due("running", JobRow.lease_until < now, self.batch)))
-            if len(ids) < self.batch:
-                pending = self._due("pending", JobRow.due_at <= now, self.batch - len(ids))
-                ids += session.scalars(pending)
-            if not ids:
-                return []
-            rows = session.execute(
-                update(JobRow)
-                .where(JobRow.id.in_(ids))
-                .values(
-                    status="running",
-                    locked_by=self.name,
-                    lease_until=now + self.lease,
-                    attempts=JobRow.attempts + 1,
-                )
-                .returning(
-                    JobRow.id,
-                    JobRow.kind,
-                    JobRow.instance_id,
-                    JobRow.task_id,
-                    JobRow.payload,
-                    JobRow.attempts,
-                )
-                .execution_options(synchronize_session=False)
-            ).all()
-            claims = [Claim(*row) for row in rows]
-            abandoned = [c for c in claims if c.attempts > self.max_attempts]
-            if abandoned:
-                self._abandon(session, abandoned, now)
-        order = {job_id: position for position, job_id in enumerate(ids)}
-        live = [c for c in claims if c.attempts <= self.max_attempts]
-        live.sort(key=lambda c: order[c.id])  # RETURNING order is not guaranteed
-        return live
+            queue = JobQueue(session)
+            claims, dead = queue.claim(
+                worker=self.name,
+                kinds=TIMER_KINDS,
+                now=now,
+                lease=self.lease,
+                limit=self.batch,
+                max_attempts=self.max_attempts,
+            )
+            started = bool(claims) and queue.start(claims[0])
+        self._started = {claims[0].id} if started else set()
+        for claim in dead:
+            log.error(
+                "job %d (%s) failed: its worker died or its lease expired while applying it, "
+                "%d times",
+                claim.id,
+                claim.kind,
+                claim.attempts,
+            )
+        return claims
 
-    def _due(self, status: str, due: ColumnElement[bool], limit: int) -> Select[int]:
-        query = (
-            select(JobRow.id)
-            .where(JobRow.status == status, due, JobRow.kind.in_(TIMER_KINDS))
-            .order_by(JobRow.due_at)
-            .limit(limit)
-        )
-        return query.with_for_update(skip_locked=True) if self.db.supports_row_locks else query
-
-    def process(self, claim: Claim) -> str:
-        """Apply one claimed job in its own transaction; returns what happened:
-        ``done``, ``skipped`` (no longer applies), ``retry``, ``failed`` or ``lost``
-        (the claim was taken over after its lease expired)."""
+    def process(self, claim: Claim, *, then: Claim | None = None) -> str:
+        """Apply one claimed job in its own transaction, starting ``then`` (the next
+        job of the batch) in the same one; returns what happened: ``done``,
+        ``skipped`` (no longer applies), ``retry``, ``failed`` or ``lost`` (the claim
+        was taken over after its lease expired)."""
+        if claim.id not in self._started and not self._start_alone(claim):
+            return "lost"
         try:
             with self.db.transaction() as session:
                 # Mark it done first: one statement that locks the row and checks the
                 # claim. It only counts if the effect below commits with it.
-                owned = session.execute(
-                    update(JobRow)
-                    .where(*self._claimed(claim))
-                    .values(status="done", finished_at=self.clock.now(), lease_until=None)
-                    .returning(JobRow.id)
-                    .execution_options(synchronize_session=False)
-                ).first()
-                if owned is None:
+                queue = JobQueue(session)
+                if not queue.complete(claim, self.clock.now()):
                     log.info("job %d: claim lost (lease expired, reclaimed); not applied", claim.id)
-                    return "lost"
-                applied = self.engine.run_timer(
-                    session,
-                    kind=claim.kind,
-                    instance_id=claim.instance_id,
-                    task_id=claim.task_id,
-                    payload=dict(claim.payload),
-                )
-            return "done" if applied else "skipped"
+                    next_started = then is not None and queue.start(then)
+                    outcome = "lost"
+                else:
+                    applied = self.engine.run_timer(
+                        session,
+                        kind=claim.kind,
+                        instance_id=claim.instance_id,
+                        task_id=claim.task_id,
+                        payload=dict(claim.payload),
+                    )
+                    next_started = then is not None and queue.start(then)
+                    outcome = "done" if applied else "skipped"
         except Exception as error:
             # CivicflowError is an expected refusal (the instance vanished, a conflict);
             # anything else is a bug, logged with its traceback. Both are retried a
             # bounded number of times, then recorded: the worker must keep going.
             if not isinstance(error, CivicflowError):
                 log.exception("job %d (%s) raised unexpectedly", claim.id, claim.kind)
-            return self._record_failure(claim, error)
+            return self._record_failure(claim, error, then)
+        if next_started and then is not None:
+            self._started.add(then.id)
+        return outcome
 
-    def _claimed(self, claim: Claim) -> tuple[ColumnElement[bool], ...]:
-        """The job is still this claim: same worker *and* same attempt (a fencing
-        token, so a worker that outlived its lease cannot act on a reclaimed job)."""
-        return (
-            JobRow.id == claim.id,
-            JobRow.status == "running",
-            JobRow.locked_by == self.name,
-            JobRow.attempts == claim.attempts,
-        )
+    def _start_alone(self, claim: Claim) -> bool:
+        """Charge ``claim`` its attempt in a transaction of its own (when the previous
+        job could not start it with its own commit)."""
+        try:
+            with self.db.transaction() as session:
+                started = JobQueue(session).start(claim)
+        except Exception:
+            log.exception("job %d: not started; it is reclaimed when its lease expires", claim.id)
+            return False
+        if not started:
+            log.info("job %d: claim lost (lease expired, reclaimed); not applied", claim.id)
+            return False
+        self._started.add(claim.id)
+        return True
 
-    def _own(self, session: Session, claim: Claim) -> JobRow | None:
-        """The job row, locked, if this worker still holds the claim."""
-        query = select(JobRow).where(*self._claimed(claim)).with_for_update()
-        job = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
-        if job is None:
-            log.info("job %d: claim lost (lease expired, reclaimed)", claim.id)
-        return job
-
-    def _record_failure(self, claim: Claim, error: Exception) -> str:
+    def _record_failure(self, claim: Claim, error: Exception, then: Claim | None) -> str:
         now = self.clock.now()
         expected = isinstance(error, CivicflowError)
         detail: dict[str, Any] = {
             "type": type(error).__name__,
             # a bug's text may carry internals (SQL, values): it stays in the log
             "message": str(error) if expected else "unexpected error: see the worker's log",
-            "attempt": claim.attempts,
             "at": now.isoformat(),
         }
         if isinstance(error, CivicflowError) and error.context:
             detail["context"] = {k: str(v) for k, v in error.context.items()}
         try:
             with self.db.transaction() as session:
-                job = self._own(session, claim)
-                if job is None:
-                    return "lost"
-                job.payload = {**job.payload, "error": detail}
-                job.lease_until = None
-                if claim.attempts >= self.max_attempts:
-                    job.status = "failed"
-                    job.finished_at = now
-                    outcome = "failed"
-                else:
-                    job.status = "pending"
-                    job.locked_by = None
-                    job.due_at = now + self.retry_delay * claim.attempts
-                    outcome = "retry"
+                queue = JobQueue(session)
+                outcome, attempts, retry_at = queue.fail(
+                    claim,
+                    detail,
+                    now,
+                    max_attempts=self.max_attempts,
+                    retry_delay=self.retry_delay,
+                )
+                next_started = then is not None and queue.start(then)
         except Exception:
             log.exception(
                 "job %d: could not record its failure; it is retried when its lease expires",
                 claim.id,
             )
             return "lost"
+        if next_started and then is not None:
+            self._started.add(then.id)
         if outcome == "failed":
             log.error(
                 "job %d (%s) failed after %d attempts: %s: %s",
                 claim.id,
                 claim.kind,
-                claim.attempts,
+                attempts,
                 detail["type"],
                 error,
             )
-        else:
+        elif outcome == "retry":
             log.warning(
                 "job %d (%s) attempt %d of %d failed, retrying at %s: %s",
                 claim.id,
                 claim.kind,
-                claim.attempts,
+                attempts,
                 self.max_attempts,
-                job.due_at.isoformat(),
+                retry_at.isoformat() if retry_at else "-",
                 error,
             )
         return outcome
-
-    def _abandon(self, session: Session, claims: Sequence[Claim], now: datetime) -> None:
-        """Fail jobs whose lease expired ``max_attempts`` times: they kill workers."""
-        for claim in claims:
-            detail = {
-                "type": "LeaseExpired",
-                "message": f"the worker's lease expired {claim.attempts - 1} times "
-                "(it died or the job outlasted its lease)",
-                "attempt": claim.attempts,
-                "at": now.isoformat(),
-            }
-            session.execute(
-                update(JobRow)
-                .where(JobRow.id == claim.id)
-                .values(
-                    status="failed",
-                    finished_at=now,
-                    lease_until=None,
-                    payload={**claim.payload, "error": detail},
-                )
-                .execution_options(synchronize_session=False)
-            )
-            log.error("job %d (%s) abandoned: %s", claim.id, claim.kind, detail["message"])
 
     # -- e-mail -------------------------------------------------------------------------
 
@@ -346,15 +288,7 @@ class Worker:
                 self._said_mail_is_off = True
             return 0
         with self.db.transaction() as session:
-            recipients = list(
-                session.scalars(
-                    select(NotificationRow.recipient)
-                    .where(NotificationRow.sent_at.is_(None))
-                    .group_by(NotificationRow.recipient)
-                    .order_by(func.min(NotificationRow.id))  # the longest-waiting first
-                    .limit(self.batch)
-                )
-            )
+            recipients = NotificationQueue(session).recipients(limit=self.batch)
         sent = 0
         for recipient in recipients:
             try:
@@ -370,39 +304,26 @@ class Worker:
 
     def _mail(self, recipient: str) -> int:
         assert self.mailer is not None
-        unsent = (
-            select(NotificationRow)
-            .where(NotificationRow.recipient == recipient, NotificationRow.sent_at.is_(None))
-            .order_by(NotificationRow.id)
-            .limit(MAX_DIGEST)
-        )
         if self.db.supports_row_locks:
             with self.db.transaction() as session:
-                rows = session.scalars(unsent.with_for_update(skip_locked=True)).all()
+                queue = NotificationQueue(session)
+                rows = queue.unsent(recipient, limit=MAX_DIGEST, lock=True)
                 if not rows:
                     return 0  # another worker is mailing them
                 self.mailer.send(recipient, *digest(rows))
-                now = self.clock.now()
-                for row in rows:
-                    row.sent_at = now
+                queue.mark_sent([row.id for row in rows], self.clock.now())
             return 1
         with self.db.transaction() as session:
-            rows = session.scalars(unsent).all()
-            ids = [row.id for row in rows]
-            message = digest(rows) if rows else None
-        if message is None:
+            rows = NotificationQueue(session).unsent(recipient, limit=MAX_DIGEST)
+        if not rows:
             return 0
-        self.mailer.send(recipient, *message)
+        self.mailer.send(recipient, *digest(rows))
         with self.db.transaction() as session:
-            session.execute(
-                update(NotificationRow)
-                .where(NotificationRow.id.in_(ids), NotificationRow.sent_at.is_(None))
-                .values(sent_at=self.clock.now())
-            )
+            NotificationQueue(session).mark_sent([row.id for row in rows], self.clock.now())
         return 1
 
 
-def digest(rows: Sequence[NotificationRow]) -> tuple[str, str]:
+def digest(rows: Sequence[Notification]) -> tuple[str, str]:
     """Subject and body of one e-mail carrying ``rows``: the notification itself when
     there is one, "N updates from Civicflow" listing them all otherwise."""
     if len(rows) == 1:
@@ -427,6 +348,12 @@ def mailer_from(settings: Settings) -> Mailer | None:
     )
 
 
+def delivery_runner(db: Database, engine: Engine, settings: Settings) -> DeliveryRunner:
+    """The outbound webhook sender a worker runs each round (``docs/webhooks.md``)."""
+    egress = Egress(allow_private=settings.webhook_allow_private)
+    return DeliveryRunner(db, egress, clock=engine.clock)
+
+
 def default_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -446,7 +373,12 @@ def run_worker(
     until nothing is due), logging to stderr."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     worker = Worker(
-        db, engine, name=name or default_name(), mailer=mailer_from(settings), lease=lease
+        db,
+        engine,
+        name=name or default_name(),
+        mailer=mailer_from(settings),
+        lease=lease,
+        deliveries=delivery_runner(db, engine, settings),
     )
     if once:
         echo(f"{worker.drain()} job(s) processed")

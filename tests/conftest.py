@@ -109,6 +109,11 @@ def session(database: Database) -> Iterator[Session]:
 def committed(database: Database) -> Iterator[Database]:
     """The database for tests that need real commits (races, CLI); emptied afterwards."""
     yield database
+    empty(database)
+
+
+def empty(database: Database) -> None:
+    """Delete every row: what a fixture that commits leaves behind for the next test."""
     with database.engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())

@@ -1,25 +1,24 @@
-"""Bulk actions commit task by task, so these tests use real commits (``committed``)."""
+"""Bulk actions commit task by task, so these tests use real commits (``committed``).
+A bulk act over a hundred tasks is in tests/test_bulk__act_on_a_hundred_tasks.py."""
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.conftest import DATA, T0, read, staff
 from workflow.actors import SYSTEM
 from workflow.engine import Engine
-from workflow.engine.bulk import BulkResult, bulk
+from workflow.engine.bulk import bulk
 from workflow.errors import InvalidDataError
 from workflow.people.directory import load_directory
 from workflow.people.registry import People
 from workflow.store.database import Database
-from workflow.store.models import AuditRow, InstanceRow, TaskRow
+from workflow.store.models import TaskRow
 
 CLERK = staff("ana@planning.example.gov", "planning/intake")
-OTHER = staff("bo@planning.example.gov", "planning/intake")
 INPUT = {"applicant": "Jo Doe", "address": "1 Main St"}
 
 
@@ -36,79 +35,6 @@ def start(db: Database, engine: Engine, count: int, workflow: str = "approval") 
             engine.start(session, workflow=workflow, input=data, actor=CLERK).open_tasks()[0].id
             for _ in range(count)
         ]
-
-
-def states(db: Database) -> Counter[str]:
-    with db.transaction() as session:
-        return Counter(session.scalars(select(InstanceRow.state)))
-
-
-def audit_records(db: Database, task_id: uuid.UUID) -> int:
-    with db.transaction() as session:
-        instance = select(TaskRow.instance_id).where(TaskRow.id == task_id).scalar_subquery()
-        query = select(func.count()).select_from(AuditRow).where(AuditRow.instance_id == instance)
-        return session.scalar(query) or 0
-
-
-@pytest.fixture
-def hundred(committed: Database, engine: Engine) -> tuple[list[uuid.UUID], uuid.UUID]:
-    """100 intake tasks, one of them already completed (rejected) by someone else."""
-    tasks = start(committed, engine, 100)
-    done = tasks[37]
-    with committed.transaction() as session:
-        engine.act(session, task_id=done, action="reject", actor=OTHER)
-    return tasks, done
-
-
-@pytest.fixture
-def results(
-    committed: Database, engine: Engine, hundred: tuple[list[uuid.UUID], uuid.UUID]
-) -> list[BulkResult]:
-    tasks, _done = hundred
-    return bulk(
-        committed,
-        engine,
-        actor=CLERK,
-        operation="act",
-        task_ids=tasks,
-        action="accept",
-        data={"notes": "complete"},
-    )
-
-
-def test_bulk_act__the_valid_tasks_all_succeed(results: list[BulkResult]) -> None:
-    assert Counter(r.ok for r in results) == {True: 99, False: 1}
-
-
-def test_bulk_act__each_valid_task_moves_its_instance_on(
-    committed: Database, results: list[BulkResult]
-) -> None:
-    assert states(committed) == {"reviews": 99, "rejected": 1}
-    assert {r.instance_state for r in results if r.ok} == {"reviews"}
-
-
-def test_bulk_act__the_completed_task_is_reported_with_its_error(
-    results: list[BulkResult], hundred: tuple[list[uuid.UUID], uuid.UUID]
-) -> None:
-    [failed] = [r for r in results if not r.ok]
-    assert (failed.task_id, failed.instance_state) == (hundred[1], "rejected")
-    assert failed.error == {
-        "type": "ConflictError",
-        "message": f"this task is already completed by {OTHER.id}",
-    }
-
-
-def test_bulk_act__the_completed_task_changes_nothing(
-    committed: Database, results: list[BulkResult], hundred: tuple[list[uuid.UUID], uuid.UUID]
-) -> None:
-    assert audit_records(committed, hundred[1]) == 2  # started, rejected: nothing from bulk
-
-
-def test_bulk_act__one_audit_record_per_acted_task(
-    committed: Database, results: list[BulkResult]
-) -> None:
-    counts = Counter(audit_records(committed, r.task_id) for r in results if r.ok)
-    assert counts == {2: 99}  # started, then the bulk act
 
 
 def test_bulk_act__invalid_form_data_for_one_task_is_reported_and_the_others_commit(

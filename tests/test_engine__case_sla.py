@@ -125,3 +125,25 @@ def test_run_timer__dispatches_the_case_deadline(
         session, kind="instance.sla", instance_id=case.id, task_id=None, payload={"state": "triage"}
     )
     assert fired is True and _row(session, case).sla_overdue is True
+
+
+def test_sla__the_reminder_is_scheduled_again_after_a_pause(
+    engine: Engine, session: Session, clock, register
+) -> None:
+    """The shipped foi-request: a case that asked for clarification still gets its
+    reminder, moved by the business days the clock stood still."""
+    requester = {"requester": "R. Lee", "request": "All permits issued in 2025"}
+    view = engine.start(session, workflow=register("foi-request"), input=requester, actor=CLERK)
+    first = _jobs(session, view, "instance.sla_remind")[0][1]
+    engine.act(session, task_id=view.open_tasks()[0].id, action="clarify", actor=CLERK)
+    clock.advance(timedelta(days=7))  # a whole week waiting: 5 business days
+    engine.signal(session, instance_id=view.id, event="requester.clarified", actor=PORTAL)
+
+    reminders = _jobs(session, view, "instance.sla_remind")
+    assert reminders[-1] == ("pending", first + timedelta(days=7))
+    clock.set(reminders[-1][1])
+    fired = engine.run_timer(
+        session, kind="instance.sla_remind", instance_id=view.id, task_id=None, payload={}
+    )
+    assert fired is True
+    assert engine.instance(session, view.id).history[-1].action == "instance.reminded"

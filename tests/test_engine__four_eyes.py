@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from tests.conftest import T0, staff
@@ -9,6 +10,7 @@ from workflow.engine import Engine
 from workflow.errors import ForbiddenError
 from workflow.people.directory import parse_directory
 from workflow.people.registry import People
+from workflow.store.models import TaskRow
 from workflow.views import InstanceView
 
 # Ana works intake *and* is legal counsel: exactly who four-eyes is for.
@@ -21,11 +23,12 @@ DEE = staff("dee@city.example.gov")
 
 @pytest.fixture
 def known_people(session: Session) -> None:
-    """Delegation needs its target to be a known person."""
+    """Delegation needs its target to be a known person in the task's queue."""
     directory = parse_directory(
         "departments: {legal: {title: Legal, groups: [counsel]}}\n"
-        "users: [{email: ana@city.example.gov}, {email: bea@city.example.gov},\n"
-        "        {email: dee@city.example.gov}]\n"
+        "users: [{email: ana@city.example.gov, queues: [legal/counsel]},\n"
+        "        {email: bea@city.example.gov, queues: [legal/counsel]},\n"
+        "        {email: dee@city.example.gov, queues: [legal/counsel]}]\n"
     )
     People(session).import_directory(directory, now=T0, actor=SYSTEM)
 
@@ -88,3 +91,26 @@ def test_four_eyes__a_delegate_of_someone_else_may_act(
     view = engine.act(session, task_id=signoff, action="sign", actor=DEE)
     history = engine.instance(session, view.id).history
     assert (history[-1].actor, history[-1].on_behalf_of, view.state) == (DEE.id, BEA.id, "approved")
+
+
+def test_four_eyes__the_same_address_in_capitals_is_the_same_person(
+    engine: Engine, session: Session, at_signoff: InstanceView
+) -> None:
+    shouting_ana = staff("ANA@City.Example.GOV", "legal/counsel")
+    with pytest.raises(ForbiddenError, match="four-eyes"):
+        engine.act(
+            session, task_id=at_signoff.open_tasks()[0].id, action="sign", actor=shouting_ana
+        )
+
+
+def test_four_eyes__a_completer_stored_in_capitals_is_the_same_person(
+    engine: Engine, session: Session, at_signoff: InstanceView
+) -> None:
+    """Rows written before identities were normalised may hold capitals."""
+    session.execute(
+        update(TaskRow)
+        .where(TaskRow.instance_id == at_signoff.id, TaskRow.state == "intake")
+        .values(completed_by="Ana@CITY.example.gov")
+    )
+    with pytest.raises(ForbiddenError, match="four-eyes"):
+        engine.act(session, task_id=at_signoff.open_tasks()[0].id, action="sign", actor=ANA)

@@ -77,8 +77,8 @@ def test_mine__lists_tasks_assigned_to_me(engine: Engine, session: Session, who,
 def test_mine__lists_tasks_delegated_to_me(engine: Engine, session: Session, who, intake) -> None:
     task = intake()
     engine.claim(session, task_id=task.id, actor=who(BEN))
-    engine.delegate(session, task_id=task.id, to=CLEO, actor=who(BEN))
-    assert ids(engine, session, who(CLEO), "mine") == [task.id]
+    engine.delegate(session, task_id=task.id, to=DEV, actor=who(BEN))
+    assert ids(engine, session, who(DEV), "mine") == [task.id]
 
 
 def test_mine__lists_tasks_of_someone_i_substitute_for_today(
@@ -145,10 +145,19 @@ def test_overdue__lists_tasks_of_my_queues_past_their_due_date(
 
 
 def test_overdue__lists_my_tasks_outside_my_queues(
-    engine: Engine, session: Session, clock: FixedClock, who, intake
+    engine: Engine, session: Session, people: People, clock: FixedClock, who, intake
 ) -> None:
     task = intake()
     engine.claim(session, task_id=task.id, actor=who(BEN))
+    # Cleo (legal) may be delegated Ben's task as his declared substitute next month
+    people.set_substitute(
+        user=BEN,
+        substitute=CLEO,
+        starts_on=date(2026, 4, 1),
+        ends_on=date(2026, 4, 10),
+        actor=SYSTEM,
+        now=T0,
+    )
     engine.delegate(session, task_id=task.id, to=CLEO, actor=who(BEN))
     clock.advance(timedelta(days=3))
     assert ids(engine, session, who(CLEO), "overdue") == [task.id]

@@ -20,6 +20,7 @@ PUBLIC = {
 
 
 def _sample_path(rule: str) -> str:
+    rule = re.sub(r"<int:[^>]+>", "1", rule)
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", "00000000-0000-0000-0000-000000000000", rule)
 
 

@@ -9,6 +9,7 @@ from flask import Flask
 
 from web.principal import public
 from workflow import (
+    BusyError,
     CivicflowError,
     ConflictError,
     DefinitionError,
@@ -16,6 +17,7 @@ from workflow import (
     FieldError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
     Problem,
 )
@@ -27,7 +29,9 @@ CASES = [
     (InvalidDataError("bad", errors=[FieldError("/amount", "too big")]), 422, "invalid-data"),
     (DefinitionError([Problem("x.yaml", 3, 5, "unknown key")]), 422, "invalid-definition"),
     (ExpressionError("guard failed"), 422, "expression-failed"),
+    (BusyError("the database is busy"), 503, "unavailable"),
     (CivicflowError("refused"), 400, "refused"),
+    (InvariantError("no rule matched"), 500, "internal"),
     (RuntimeError("secret internals"), 500, "internal"),
 ]
 
@@ -41,7 +45,9 @@ def _raising(app: Flask, error: Exception) -> Any:
     return app.test_client()
 
 
-@pytest.mark.parametrize(("error", "status", "kind"), CASES, ids=[c[2] for c in CASES])
+@pytest.mark.parametrize(
+    ("error", "status", "kind"), CASES, ids=[type(c[0]).__name__ for c in CASES]
+)
 def test_error_becomes_its_problem(app: Flask, error: Exception, status: int, kind: str) -> None:
     response = _raising(app, error).get("/test-raise")
     assert response.status_code == status
@@ -89,3 +95,8 @@ def test_wrong_method_is_a_problem_with_allow(client: Any) -> None:
     assert response.status_code == 405
     assert response.get_json()["type"] == "urn:civicflow:problem:method-not-allowed"
     assert "GET" in response.headers["Allow"]
+
+
+def test_busy_says_when_to_try_again(app: Flask) -> None:
+    response = _raising(app, BusyError("the database is busy")).get("/test-raise")
+    assert response.headers["Retry-After"] == "1"

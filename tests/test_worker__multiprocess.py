@@ -179,22 +179,26 @@ def test_a_killed_worker__loses_nothing_and_doubles_nothing(pg: Database, worker
         reclaimed = session.execute(
             select(JobRow.locked_by, JobRow.attempts).where(JobRow.id.in_(held))
         ).all()
-    assert {tuple(r) for r in reclaimed} == {("survivor", 2)}
+    # only the job the victim was applying was charged for its death
+    attempts = [charged for by, charged in reclaimed if by == "survivor"]
+    assert len(attempts) == len(held) and attempts.count(2) <= 1 and set(attempts) <= {1, 2}
 
 
-def kill_holding_leases(db: Database, victim: subprocess.Popen[bytes]) -> list[int]:
+def kill_holding_leases(
+    db: Database, victim: subprocess.Popen[bytes], name: str = "victim"
+) -> list[int]:
     """SIGKILL the victim at a moment it holds claimed jobs (it is frozen with SIGSTOP
     to look); returns the ids it held, read after its connections died."""
     for _ in range(200):
         victim.send_signal(signal.SIGSTOP)
-        if leased_to(db, "victim"):
+        if leased_to(db, name):
             break
         victim.send_signal(signal.SIGCONT)
         time.sleep(0.01)
     victim.kill()
     victim.wait()
     time.sleep(0.3)  # let PostgreSQL notice the dead connections and roll them back
-    return leased_to(db, "victim")
+    return leased_to(db, name)
 
 
 def leased_to(db: Database, name: str) -> list[int]:

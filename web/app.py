@@ -32,8 +32,8 @@ MAX_BODY_BYTES = 1024 * 1024  # a definition or a form is far smaller; webhooks 
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> OpenAPI:
-    """A Civicflow web app for ``settings`` (and an existing ``Services``, if given;
-    otherwise the app makes its own, closed with the app's ``close_services``)."""
+    """A Civicflow web app for ``settings``, over ``services`` when given (tests and
+    ``serve`` share theirs); otherwise over its own, which lives as long as the app."""
     app = OpenAPI(
         __name__,
         info=Info(

@@ -39,7 +39,7 @@ def install(app: Flask, settings: Settings, *, exempt: list[Blueprint]) -> Limit
         ],
         headers_enabled=True,
         key_prefix="civicflow",
-        strategy="moving-window",
+        strategy="fixed-window",
     )
     for blueprint in exempt:
         limiter.exempt(blueprint)

@@ -21,13 +21,21 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from integrations.inbound import (
+    MalformedPayloadError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
+from integrations.signatures import SignatureError
 from workflow import (
+    BusyError,
     CivicflowError,
     ConflictError,
     DefinitionError,
     ExpressionError,
     ForbiddenError,
     InvalidDataError,
+    InvariantError,
     NotFoundError,
 )
 
@@ -49,6 +57,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "malformed-request": (400, "Malformed request"),
     "refused": (400, "Request refused"),
     "unauthenticated": (401, "Authentication required"),
+    "invalid-signature": (401, "Invalid webhook signature"),
     "forbidden": (403, "Not allowed"),
     "insufficient-scope": (403, "Token lacks a scope"),
     "not-found": (404, "Not found"),
@@ -113,8 +122,22 @@ def problem_response(
     return response
 
 
+# errors of the inbound webhook adapter (integrations/), by kind
+_INTEGRATION_KINDS: tuple[tuple[type[CivicflowError], str], ...] = (
+    (SignatureError, "invalid-signature"),
+    (MalformedPayloadError, "malformed-request"),
+    (PayloadTooLargeError, "payload-too-large"),
+    (UnsupportedMediaTypeError, "unsupported-media-type"),
+)
+
+
 def _from_civicflow(error: CivicflowError) -> Response:
+    if isinstance(error, InvariantError):  # our bug, not the request's: a logged 500
+        return _internal(error)
     context = {k: str(v) for k, v in error.context.items()}
+    for cls, kind in _INTEGRATION_KINDS:
+        if isinstance(error, cls):
+            return problem_response(kind, error.message, context=context or None)
     if isinstance(error, NotFoundError):
         # no context: it could tell which department holds the thing
         return problem_response("not-found", error.message)
@@ -140,6 +163,8 @@ def _from_civicflow(error: CivicflowError) -> Response:
         return problem_response("forbidden", error.message, context=context or None)
     if isinstance(error, ExpressionError):
         return problem_response("expression-failed", error.message, context=context or None)
+    if isinstance(error, BusyError):  # nothing was written: the same request may come again
+        return problem_response("unavailable", error.message, headers={"Retry-After": "1"})
     return problem_response("refused", error.message, context=context or None)
 
 

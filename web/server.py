@@ -80,7 +80,7 @@ def make_server(app: Any, host: str, port: int) -> Any:
 
 def serve(app: Any, services: Services, *, host: str, port: int, worker: bool, echo: Echo) -> None:
     """Serve ``app`` until SIGINT/SIGTERM (with one worker beside it, if asked)."""
-    from civicflow.worker import Worker, default_name, mailer_from
+    from civicflow.worker import Worker, default_name, delivery_runner, mailer_from
 
     stop = threading.Event()
     worker_thread = None
@@ -90,6 +90,7 @@ def serve(app: Any, services: Services, *, host: str, port: int, worker: bool, e
             services.engine,
             name=f"{default_name()}/serve",
             mailer=mailer_from(services.settings),
+            deliveries=delivery_runner(services.db, services.engine, services.settings),
         )
         worker_thread = threading.Thread(
             target=job_worker.run, args=(stop,), name="civicflow-worker", daemon=True

@@ -60,12 +60,11 @@ def unit_of_work() -> Iterator[Session]:
 
 @contextmanager
 def read_session() -> Iterator[Session]:
-    """A session for reading; whatever happens in it is rolled back."""
-    with services().db.sessions() as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+    """A session for reading (``Database.read()``): whatever happens in it is rolled
+    back, and on SQLite it never takes the write lock, so reads and writes do not
+    queue behind each other."""
+    with services().db.read() as session:
+        yield session
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -21,7 +21,31 @@ from workflow.actors import SYSTEM, Actor
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.engine import TIMER_KINDS, Engine
 from workflow.engine.bulk import MAX_BULK, BulkResult, bulk
+from workflow.engine.events import (
+    EVENT_TYPES,
+    Emitted,
+    InstanceCancelled,
+    InstanceCompleted,
+    InstanceEvent,
+    InstanceStarted,
+    OutboxEvent,
+    TaskAssigned,
+    TaskCancelled,
+    TaskClaimed,
+    TaskCompleted,
+    TaskCreated,
+    TaskDelegated,
+    TaskEscalated,
+    TaskEvent,
+    TaskOverdue,
+    TaskPrioritized,
+    TaskReminded,
+    TaskUnclaimed,
+    event_schema,
+    event_schemas,
+)
 from workflow.errors import (
+    BusyError,
     CivicflowError,
     ConflictError,
     DefinitionError,
@@ -34,6 +58,15 @@ from workflow.errors import (
     Problem,
 )
 from workflow.inbox.case_notes import case_attachments, case_comments
+from workflow.inbox.lookup import (
+    InstancePage,
+    definition_source,
+    definition_versions,
+    departments,
+    find_instance,
+    find_task,
+    search_instances,
+)
 from workflow.inbox.preferences import InboxPreferences, queue_counts
 from workflow.inbox.query import (
     MAX_LIMIT,
@@ -46,28 +79,39 @@ from workflow.inbox.query import (
 )
 from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
-from workflow.language.spec import WorkflowSpec
+from workflow.language.spec import WebhookTrigger, WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
 from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
-from workflow.queries import (
-    InstancePage,
-    definition_source,
-    definition_versions,
-    departments,
-    find_instance,
-    find_task,
-    search_instances,
-)
 from workflow.runtime.audit import AuditFinding
+from workflow.runtime.permissions import COMMANDS, Reason, Refusal, TaskPermissions
 from workflow.store.audit_verify import verify_audit
 from workflow.store.database import Database
-from workflow.store.definition_files import load_definition, validate_paths
+from workflow.store.definition_files import load_definition, read_definition, validate_paths
 from workflow.store.files import AttachmentStore
 from workflow.store.idempotency import IdempotencyKeys, StoredResponse
-from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
+from workflow.store.jobs import Claim, FailedJob, JobQueue
+from workflow.store.notifications import Notification, NotificationQueue
+from workflow.store.webhooks import (
+    Attempt,
+    DeliveryClaim,
+    DeliveryView,
+    SubscriptionView,
+    WebhookStore,
+    event_matches,
+)
+from workflow.views import (
+    AttachmentView,
+    AuditEntry,
+    CommentView,
+    DefinitionInfo,
+    InstanceView,
+    TaskView,
+)
 
 __all__ = [
+    "COMMANDS",
+    "EVENT_TYPES",
     "MAX_BULK",
     "MAX_LIMIT",
     "SORTS",
@@ -78,18 +122,27 @@ __all__ = [
     "Actor",
     "ApiTokens",
     "AttachmentStore",
+    "AttachmentView",
+    "Attempt",
     "AuditEntry",
     "AuditFinding",
     "BulkResult",
+    "BusyError",
     "CivicflowError",
+    "Claim",
     "Clock",
+    "CommentView",
     "ConflictError",
     "Database",
     "DefinitionError",
     "DefinitionInfo",
+    "DeliveryClaim",
+    "DeliveryView",
     "Directory",
+    "Emitted",
     "Engine",
     "ExpressionError",
+    "FailedJob",
     "FieldError",
     "FixedClock",
     "ForbiddenError",
@@ -97,17 +150,43 @@ __all__ = [
     "InboxPage",
     "InboxPreferences",
     "InboxQuery",
+    "InstanceCancelled",
+    "InstanceCompleted",
+    "InstanceEvent",
     "InstancePage",
+    "InstanceStarted",
     "InstanceView",
     "InvalidDataError",
     "InvariantError",
+    "JobQueue",
     "NotFoundError",
+    "Notification",
+    "NotificationQueue",
+    "OutboxEvent",
     "People",
     "Problem",
+    "Reason",
+    "Refusal",
     "StoredResponse",
+    "SubscriptionView",
     "SystemClock",
+    "TaskAssigned",
+    "TaskCancelled",
+    "TaskClaimed",
+    "TaskCompleted",
+    "TaskCreated",
+    "TaskDelegated",
+    "TaskEscalated",
+    "TaskEvent",
+    "TaskOverdue",
+    "TaskPermissions",
+    "TaskPrioritized",
+    "TaskReminded",
+    "TaskUnclaimed",
     "TaskView",
     "TokenInfo",
+    "WebhookStore",
+    "WebhookTrigger",
     "WorkflowSpec",
     "bulk",
     "case_attachments",
@@ -116,6 +195,9 @@ __all__ = [
     "definition_source",
     "definition_versions",
     "departments",
+    "event_matches",
+    "event_schema",
+    "event_schemas",
     "find_instance",
     "find_task",
     "inbox",
@@ -124,6 +206,7 @@ __all__ = [
     "load_directory",
     "parse_directory",
     "queue_counts",
+    "read_definition",
     "search_instances",
     "to_dot",
     "to_mermaid",

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SYSTEM", "Actor"]
+__all__ = ["SYSTEM", "Actor", "identity"]
+
+
+def identity(who: str) -> str:
+    """The one spelling of a person's identity (an e-mail address) that the engine
+    stores and compares: ``EVE@city.gov`` and ``eve@city.gov`` are one person, as
+    the directory already treats them, so no rule (four-eyes, assignment) can be
+    sidestepped by changing case."""
+    return who.strip().lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +29,13 @@ class Actor:
     leads: frozenset[str] = frozenset()  # queues in which they may assign and reassign
     mfa: bool = False
     on_behalf_of: str | None = None  # set when a delegate or substitute acts for someone
+
+    def __post_init__(self) -> None:
+        # (anything but text is left for the database to refuse, as a bug)
+        if isinstance(self.id, str):
+            object.__setattr__(self, "id", identity(self.id))
+        if isinstance(self.on_behalf_of, str):
+            object.__setattr__(self, "on_behalf_of", identity(self.on_behalf_of))
 
     def member_of(self, queue: str) -> bool:
         return queue in self.queues

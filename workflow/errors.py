@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "BusyError",
     "CivicflowError",
     "ConflictError",
     "DefinitionError",
@@ -127,3 +128,10 @@ class InvalidDataError(CivicflowError):
     def __init__(self, message: str, *, errors: Sequence[FieldError] = (), **context: Any) -> None:
         super().__init__(message, **context)
         self.errors: tuple[FieldError, ...] = tuple(errors)
+
+
+class BusyError(CivicflowError):
+    """The database is busy: another command holds a lock this one needed for longer
+    than it waits. Nothing was changed; the same command can be retried shortly."""
+
+    title = "Busy"

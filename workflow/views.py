@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["AuditEntry", "DefinitionInfo", "InstanceView", "TaskView"]
+__all__ = [
+    "AttachmentView",
+    "AuditEntry",
+    "CommentView",
+    "DefinitionInfo",
+    "InstanceView",
+    "TaskView",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +102,63 @@ class InstanceView:
     version: int
     tasks: tuple[TaskView, ...] = ()
     history: tuple[AuditEntry, ...] = ()
+    kept: bool = False  # a signal was kept for later, not delivered (Engine.signal)
 
     def open_tasks(self) -> tuple[TaskView, ...]:
         return tuple(t for t in self.tasks if t.status == "open")
+
+
+@dataclass(frozen=True, slots=True)
+class CommentView:
+    """A comment on an instance (``task_id`` None) or on one of its tasks."""
+
+    id: uuid.UUID
+    instance_id: uuid.UUID
+    task_id: uuid.UUID | None
+    author: str
+    body: str
+    mentions: tuple[str, ...]  # the known people it mentions, who were notified
+    created_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "instance_id": str(self.instance_id),
+            "task_id": str(self.task_id) if self.task_id else None,
+            "author": self.author,
+            "body": self.body,
+            "mentions": list(self.mentions),
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """A file attached to an instance or a task; its content is stored by ``sha256``
+    (``AttachmentStore.read``)."""
+
+    id: uuid.UUID
+    instance_id: uuid.UUID
+    task_id: uuid.UUID | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "instance_id": str(self.instance_id),
+            "task_id": str(self.task_id) if self.task_id else None,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "uploaded_by": self.uploaded_by,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -5,6 +5,13 @@ it is JSON (``415`` otherwise, unless the view declared other media types with
 ``accepts``) and must parse (``400``). Field-level validation is pydantic's, through
 flask-openapi3, so the models that validate a request are the ones the OpenAPI
 document shows; their errors become ``422`` problems in ``web.problems``.
+
+Why flask-openapi3: it is plain Flask (blueprints, before_request, error handlers
+stay ours), it validates path, query, header and body with pydantic v2 models
+declared in the view's signature, and it emits OpenAPI 3.1 from those same models.
+APIFlask is marshmallow-first and emits 3.0 by default; spectree validates with
+pydantic too, but names the models in a decorator apart from the arguments the
+handler receives, where flask-openapi3 takes them from the signature itself.
 """
 
 from __future__ import annotations

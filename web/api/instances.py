@@ -150,6 +150,6 @@ def comment_instance(path: InstancePath, body: CommentBody, header: IdempotencyH
             body=body.body,
             actor=current_principal().actor(session),
         )
-        return 201, Comment(id=str(result["id"]), mentions=list(result["mentions"])), {}
+        return 201, Comment(id=str(result.id), mentions=list(result.mentions)), {}
 
     return changing(make)

@@ -82,7 +82,7 @@ class DefinitionDetail(BaseModel):
     title: str
     latest: int
     versions: list[Definition]
-    mermaid: str = Field(description="the latest version as a Mermaid state diagram")
+    mermaid: str = Field(description="the latest version as a Mermaid flowchart")
 
 
 class DefinitionCreated(Definition):

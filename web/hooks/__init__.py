@@ -11,3 +11,6 @@ from flask_openapi3.blueprint import APIBlueprint
 __all__ = ["bp"]
 
 bp = APIBlueprint("hooks", __name__, url_prefix="/hooks")
+
+# the view registers itself on ``bp`` when its module is imported
+from web.hooks import receive as _receive  # noqa: E402,F401

@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.engine.lifecycle import Lifecycle
+from workflow.engine.permissions import Permissions
 from workflow.engine.teamwork import Teamwork
 from workflow.engine.timers import TaskTimers
+from workflow.engine.triggers import Triggers
 from workflow.errors import InvariantError
 
 __all__ = ["TIMER_KINDS", "Engine"]
@@ -37,7 +39,7 @@ TIMER_KINDS = (
 )
 
 
-class Engine(Lifecycle, Teamwork, TaskTimers):
+class Engine(Lifecycle, Teamwork, TaskTimers, Permissions, Triggers):
     """Start with ``Engine(clock=...)``; pass a session to every command."""
 
     def run_timer(

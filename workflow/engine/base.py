@@ -18,14 +18,27 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.actors import Actor
 from workflow.clock import Clock, SystemClock
-from workflow.errors import ConflictError, ForbiddenError
+from workflow.engine.events import (
+    Emitted,
+    InstanceCompleted,
+    OutboxEvent,
+    TaskCancelled,
+    TaskCreated,
+    TaskEvent,
+)
+from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
+from workflow.language.spec import StateKind
+from workflow.limits import MAX_SUBJECT, fit_text
 from workflow.people.registry import People
 from workflow.runtime.audit import AuditRecord
 from workflow.runtime.decisions import InstanceFacts, Runtime, Step
+from workflow.runtime.permissions import Refusal, SubstituteOf
+from workflow.store import kept_events
 from workflow.store.constraints import lost_race
 from workflow.store.models import DefinitionRow, InstanceRow, NotificationRow, TaskRow
-from workflow.store.repository import Store, audit_row
+from workflow.store.repository import Store, audit_row, new_task_view, task_view
+from workflow.views import TaskView
 
 __all__ = [
     "TASK_TIMERS",
@@ -34,7 +47,6 @@ __all__ = [
     "conflict_means",
     "conflicts",
     "instance_facts",
-    "new_task_event",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,9 +59,10 @@ class Staged:
 
     changes: dict[str, Any]  # the instance's new column values
     tasks: list[dict[str, Any]]
+    views: list[TaskView]  # of ``tasks``, as an inbox shows them
     jobs: list[dict[str, Any]]
     audit: dict[str, Any]
-    events: list[dict[str, Any]]  # about the new tasks and the instance itself
+    events: list[OutboxEvent]  # about the new tasks and the instance itself
 
 
 class EngineBase:
@@ -82,37 +95,16 @@ class EngineBase:
                 self._pinned[definition_id] = found
         return found
 
-    def _check_open(self, task: TaskRow, expected_version: int | None) -> None:
-        if task.status != "open":
-            who = f" by {task.completed_by}" if task.completed_by else ""
-            raise ConflictError(
-                f"this task is already {task.status}{who}", task=str(task.id), state=task.state
-            )
-        if expected_version is not None and expected_version != task.version:
-            raise ConflictError(
-                "this task changed since you loaded it; reload it", task=str(task.id)
-            )
+    def _substitutes(self, store: Store) -> SubstituteOf:
+        """Whom an assignee has as out-of-office substitute today (asked lazily by
+        the permission rules, only when someone else than assignee or delegate acts)."""
+        return lambda assignee: People(store.session).substitute_of(
+            assignee, self.clock.now().date()
+        )
 
-    def _effective_actor(self, store: Store, task: TaskRow, actor: Actor) -> Actor:
-        """Who acts, and for whom. An unclaimed task is open to its queue's members; a
-        claimed one to its assignee, the person it was delegated to, and the assignee's
-        out-of-office substitute — the last two act *on behalf of* the assignee."""
-        if task.assignee is None:
-            if actor.member_of(task.queue):
-                return actor.acting_for(None)
-            raise ForbiddenError(
-                f"{actor.id} is not a member of queue '{task.queue}'",
-                task=str(task.id),
-                queue=task.queue,
-            )
-        if task.assignee == actor.id:
-            return actor.acting_for(None)
-        if task.delegate == actor.id:
-            return actor.acting_for(task.assignee)
-        today = self.clock.now().date()
-        if People(store.session).substitute_of(task.assignee, today) == actor.id:
-            return actor.acting_for(task.assignee)
-        raise ForbiddenError(f"this task is claimed by {task.assignee}", task=str(task.id))
+    def _refuse(self, refusal: Refusal | None) -> None:
+        if refusal is not None:
+            raise refusal.exception()
 
     def _notify(
         self,
@@ -132,7 +124,7 @@ class EngineBase:
                 NotificationRow(
                     recipient=recipient,
                     kind=kind,
-                    subject=subject,
+                    subject=fit_text(subject, MAX_SUBJECT),
                     body=body,
                     instance_id=task.instance_id if task is not None else instance_id,
                     task_id=task.id if task is not None else None,
@@ -158,6 +150,7 @@ class EngineBase:
         *,
         actor: Actor,
         action: str,
+        definition_version: int,
         task_id: uuid.UUID | None = None,
         details: dict[str, Any] | None = None,
     ) -> Staged:
@@ -182,8 +175,9 @@ class EngineBase:
         instance_id = instance.id
         workflow = instance.workflow_key
         tasks: list[dict[str, Any]] = []
+        views: list[TaskView] = []
         jobs: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
+        events: list[OutboxEvent] = []
         for new in step.open_tasks:
             task: dict[str, Any] = {
                 "id": uuid.uuid4(),
@@ -205,7 +199,9 @@ class EngineBase:
                 job_row(timer.kind, timer.due_at, now, instance_id, task["id"], dict(timer.payload))
                 for timer in new.timers
             )
-            events.append({"type": "task.created", "task": new_task_event(task)})
+            view = new_task_view(task)
+            views.append(view)
+            events.append(TaskCreated(view))
         jobs.extend(
             job_row(
                 timer.kind,
@@ -219,30 +215,28 @@ class EngineBase:
         )
         if step.finished:
             events.append(
-                {
-                    "type": "instance.completed",
-                    "instance_id": str(instance_id),
-                    "workflow": workflow,
-                    "state": step.state_after,
-                }
+                InstanceCompleted.of(
+                    instance, definition_version=definition_version, state=step.state_after
+                )
             )
         for name in step.emits:
             events.append(
-                {
-                    "type": name,
-                    "instance_id": str(instance_id),
-                    "workflow": workflow,
-                    "business_key": instance.business_key,
-                    "state": step.state_after,
-                    "data": step.data,
-                }
+                Emitted.of(
+                    name,
+                    instance,
+                    definition_version=definition_version,
+                    state=step.state_after,
+                    data=step.data,
+                )
             )
         audit = self._audit_row(
             instance, actor, action, step, now, task_id=task_id, details=details
         )
         changes["audit_seq"] = audit["seq"]
         changes["audit_head"] = audit["hash"]
-        return Staged(changes=changes, tasks=tasks, jobs=jobs, audit=audit, events=events)
+        return Staged(
+            changes=changes, tasks=tasks, views=views, jobs=jobs, audit=audit, events=events
+        )
 
     def _write(
         self,
@@ -251,7 +245,7 @@ class EngineBase:
         step: Step,
         staged: Staged,
         now: datetime,
-        events: list[dict[str, Any]],
+        events: list[OutboxEvent],
     ) -> None:
         """Write a staged step. ``events`` are the caller's own (they come first in the
         outbox row); the cancellations' and the staged ones follow, in that order.
@@ -261,17 +255,73 @@ class EngineBase:
         plain Core statement, and the session has nothing left to flush."""
         store.save(instance, staged.changes)
         for state in step.cancel_open_tasks_of:
-            for task_id in store.cancel_open_tasks(instance.id, state, now):
-                events.append({"type": "task.cancelled", "task_id": str(task_id)})
+            events.extend(map(TaskCancelled, store.cancel_open_tasks(instance.id, state, now)))
         if step.moved and step.state_before and self._waits(store, instance, step.state_before):
             store.cancel_jobs(instance.id, ("wait.timeout",), now)
         if step.sla_cancel:
             store.cancel_jobs(instance.id, ("instance.sla", "instance.sla_remind"), now)
         store.insert_tasks(staged.tasks)
         store.insert_jobs(staged.jobs)
+        if step.sla_resumed_from is not None:
+            self._remind_again(store, instance, step.sla_resumed_from, now)
         store.insert_audit(staged.audit)
         events.extend(staged.events)
-        store.add_outbox(instance.id, events, now)
+        self._publish(store, instance.id, events, now)
+        if step.moved and not step.finished:
+            self._deliver_kept(store, instance, now)
+
+    def _publish(
+        self, store: Store, instance_id: uuid.UUID, events: list[OutboxEvent], now: datetime
+    ) -> None:
+        """The one place the engine writes outbox rows: typed events, as their JSON."""
+        store.add_outbox(instance_id, [event.as_json() for event in events], now)
+
+    def _remind_again(
+        self, store: Store, instance: InstanceRow, paused_at: datetime, now: datetime
+    ) -> None:
+        """Schedule again the case reminder a pause cancelled, moved by the pause.
+
+        The pause cancels the pending reminder with the deadline; the deadline is
+        rescheduled by the runtime, the reminder here, because only the store knows
+        whether it had fired before the pause (then it is ``done`` and stays so)."""
+        _, runtime = self.pinned(store, instance.definition_id)
+        sla = runtime.spec.sla
+        if sla is None or sla.remind is None:
+            return
+        last = store.last_job(instance.id, "instance.sla_remind")
+        if last is None or last.status != "cancelled":
+            return
+        due = runtime.moved_by_pause(sla.remind.unit, last.due_at, paused_at, now)
+        payload = {**last.payload, "state": instance.state}
+        store.insert_jobs([job_row("instance.sla_remind", due, now, instance.id, None, payload)])
+
+    def _deliver_kept(self, store: Store, instance: InstanceRow, now: datetime) -> None:
+        """If the instance now waits for an event that was kept for it, deliver the
+        oldest such event in this same transaction (which may move it on again).
+        Costs nothing for definitions that keep no events."""
+        version, runtime = self.pinned(store, instance.definition_id)
+        state = runtime.spec.states[instance.state]
+        wanted = [name for name in state.on if name in runtime.spec.kept_events]
+        if state.kind is not StateKind.WAIT or not wanted:
+            return
+        kept = kept_events.take(store.session, instance.id, wanted, now)
+        if kept is None:
+            return
+        step = runtime.signal(instance_facts(instance), kept.event, kept.data, now)
+        staged = self._stage(
+            instance,
+            step,
+            now,
+            actor=Actor(id=kept.actor, idp=kept.actor_idp),
+            action="instance.signalled",
+            definition_version=version,
+            details={
+                "event": kept.event,
+                "data": step.data.get(step.state_before),
+                "kept_since": kept.received_at.isoformat(),
+            },
+        )
+        self._write(store, instance, step, staged, now, [])
 
     def _record(
         self,
@@ -292,6 +342,24 @@ class EngineBase:
             instance.state, instance.state, instance.data, instance.outcomes, instance.last_form
         )
         self._audit(store, instance, actor, action, step, now, task_id=task_id, details=details)
+
+    def _task_changed(
+        self,
+        store: Store,
+        task: TaskRow,
+        instance: InstanceRow,
+        actor: Actor,
+        event: type[TaskEvent],
+        details: dict[str, Any],
+    ) -> TaskView:
+        """Audit and announce a change made to the task object (a claim, a timer): the
+        audit action is the event's name. The flush stores the task first, so the
+        event shows the version a client must send back as ``expected_version``."""
+        self._record(store, instance, actor, event.type, task.id, details)
+        store.session.flush()
+        view = task_view(task)
+        self._publish(store, instance.id, [event(view)], self.clock.now())
+        return view
 
     def _audit(
         self,
@@ -345,23 +413,6 @@ class EngineBase:
             ),
             instance.audit_head,
         )
-
-
-def new_task_event(task: dict[str, Any]) -> dict[str, Any]:
-    """The inbox-row fields of a task being created, for its ``task.created`` event."""
-    return {
-        "id": str(task["id"]),
-        "instance_id": str(task["instance_id"]),
-        "workflow": task["workflow_key"],
-        "state": task["state"],
-        "branch": task["branch"],
-        "title": task["title"],
-        "queue": task["queue"],
-        "actions": list(task["actions"]),
-        "priority": task["priority"],
-        "due_at": task["due_at"].isoformat() if task["due_at"] else None,
-        "version": task["version"],
-    }
 
 
 def job_row(

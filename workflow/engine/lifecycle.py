@@ -12,12 +12,22 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import SYSTEM, Actor
 from workflow.engine.base import TASK_TIMERS, EngineBase, conflict_means, instance_facts
-from workflow.errors import ConflictError, ForbiddenError
+from workflow.engine.events import (
+    InstanceCancelled,
+    InstanceStarted,
+    OutboxEvent,
+    TaskCancelled,
+    TaskCompleted,
+)
+from workflow.errors import ConflictError
 from workflow.language.compiler import compile_definition
+from workflow.limits import MAX_BUSINESS_KEY, MAX_COMMENT, MAX_NAME, MAX_PATH, check_text
 from workflow.runtime.audit import AuditRecord
-from workflow.runtime.decisions import Runtime, Step, TaskFacts
+from workflow.runtime.decisions import Runtime, Step, TaskFacts, validate_against
+from workflow.runtime.permissions import Refusal, may_act
+from workflow.store import kept_events
 from workflow.store.models import DefinitionRow, InstanceRow
-from workflow.store.repository import Store, definition_info, new_task_views, task_view
+from workflow.store.repository import Store, definition_info, task_view
 from workflow.views import DefinitionInfo, InstanceView
 
 __all__ = ["Lifecycle"]
@@ -29,6 +39,7 @@ class Lifecycle(EngineBase):
         self, session: Session, source: str, *, path: str = "<api>", actor: Actor = SYSTEM
     ) -> DefinitionInfo:
         """Register a definition's text; unchanged content keeps its version."""
+        check_text(path, what="the definition's path", max_length=MAX_PATH)
         spec = compile_definition(source, path)
         store = Store(session)
         existing = store.definition_by_hash(spec.key, spec.content_hash)
@@ -84,6 +95,9 @@ class Lifecycle(EngineBase):
         business_key: str | None = None,
         version: int | None = None,
     ) -> InstanceView:
+        check_text(workflow, what="the workflow key", max_length=MAX_NAME)
+        if business_key is not None:
+            check_text(business_key, what="the business key", max_length=MAX_BUSINESS_KEY)
         store = Store(session)
         definition = store.latest_definition(workflow, version)
         if business_key is not None:
@@ -117,6 +131,7 @@ class Lifecycle(EngineBase):
             now,
             actor=actor,
             action="instance.started",
+            definition_version=version,
             details={
                 "definition_version": version,
                 "business_key": business_key,
@@ -124,15 +139,15 @@ class Lifecycle(EngineBase):
             },
         )
         store.add(instance)
-        events: list[dict[str, Any]] = [
-            {"type": "instance.started", "instance_id": str(instance.id), "workflow": workflow}
+        events: list[OutboxEvent] = [
+            InstanceStarted.of(instance, definition_version=version, state=step.state_after)
         ]
         self._write(store, instance, step, staged, now, events)  # the instance INSERT first
         store.index_input(instance.id, instance.input)  # after the instance INSERT
         session.flush()
-        return store.instance_view(
-            instance, version=version, history=False, tasks=new_task_views(staged.tasks)
-        )
+        # the new tasks as reading them back would give them, in the same order
+        tasks = tuple(sorted(staged.views, key=lambda task: (task.created_at, task.id)))
+        return store.instance_view(instance, version=version, history=False, tasks=tasks)
 
     def instance(self, session: Session, instance_id: uuid.UUID) -> InstanceView:
         store = Store(session)
@@ -150,34 +165,26 @@ class Lifecycle(EngineBase):
         expected_version: int | None = None,
     ) -> InstanceView:
         """Complete a task with ``action``; ``data`` is the form submission."""
+        check_text(action, what="the action", max_length=MAX_NAME)
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, expected_version)
-        actor = self._effective_actor(store, task, actor)
         version, runtime = self.pinned(store, instance.definition_id)
         task_spec = runtime.spec.task_spec(task.state, task.branch)
-        if task_spec.four_eyes:
-            earlier = store.completers(instance.id, task_spec.four_eyes)
-            if actor.id in earlier or (actor.on_behalf_of and actor.on_behalf_of in earlier):
-                who = actor.on_behalf_of if actor.on_behalf_of in earlier else actor.id
-                raise ForbiddenError(
-                    f"four-eyes rule: {who} acted on "
-                    f"{', '.join(task_spec.four_eyes)} of this case, so someone else must "
-                    f"act on '{task.state}'",
-                    task=str(task.id),
-                    state=task.state,
-                )
-        if task_spec.assurance == "mfa" and not actor.mfa:
-            raise ForbiddenError(
-                f"'{task.state}' needs a sign-in with multi-factor authentication; "
-                "sign in again with MFA to act",
-                task=str(task.id),
-                state=task.state,
-            )
+        acting = may_act(
+            task,
+            actor,
+            task_spec,
+            substitute_of=self._substitutes(store),
+            completers=lambda states: store.completers(instance.id, states),
+            expected_version=expected_version,
+        )
+        if isinstance(acting, Refusal):
+            raise acting.exception()
+        actor = acting
         now = self.clock.now()
         step = runtime.act(
             instance_facts(instance),
-            TaskFacts(state=task.state, branch=task.branch, actions=tuple(task.actions)),
+            TaskFacts(state=task.state, branch=task.branch),
             action,
             data,
             now,
@@ -196,13 +203,14 @@ class Lifecycle(EngineBase):
         timers = bool(task_spec.due or task_spec.remind or task_spec.escalate)
         # the event shows the task as stored by this command (``save`` bumps its version)
         completed = replace(task_view(task), **completion, version=task.version + 1)
-        events: list[dict[str, Any]] = [{"type": "task.completed", "task": completed.as_json()}]
+        events: list[OutboxEvent] = [TaskCompleted(completed)]
         staged = self._stage(
             instance,
             step,
             now,
             actor=actor,
             action="task.completed",
+            definition_version=version,
             task_id=task.id,
             details={"action": action, "branch": task.branch, "form": step.last_form},
         )
@@ -223,11 +231,34 @@ class Lifecycle(EngineBase):
         actor: Actor,
         data: Any = None,
     ) -> InstanceView:
+        """Deliver ``event`` to the instance's wait state. An event the definition
+        keeps (``events: {name: {keep}}``) that the instance does not wait for yet is
+        stored and delivered when it does; the view then has ``kept=True``."""
+        check_text(event, what="the event", max_length=MAX_NAME)
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         self._check_running(instance)
         version, runtime = self.pinned(store, instance.definition_id)
         now = self.clock.now()
+        keep = runtime.spec.kept_events.get(event)
+        if keep is not None and not runtime.waits_for(instance.state, event):
+            checked = validate_against(None, data, what="event data", action=event)
+            expires_at = keep.after(now, runtime.calendar)
+            kept_events.keep(
+                session,
+                instance_id=instance.id,
+                event=event,
+                data=checked,
+                actor=actor.id,
+                actor_idp=actor.idp,
+                now=now,
+                expires_at=expires_at,
+            )
+            details = {"event": event, "expires_at": expires_at.isoformat()}
+            self._record(store, instance, actor, "event.kept", None, details)
+            session.flush()
+            view = store.instance_view(instance, version=version, history=False)
+            return replace(view, kept=True)
         step = runtime.signal(instance_facts(instance), event, data, now)
         staged = self._stage(
             instance,
@@ -235,6 +266,7 @@ class Lifecycle(EngineBase):
             now,
             actor=actor,
             action="instance.signalled",
+            definition_version=version,
             details={"event": event, "data": step.data.get(step.state_before)},
         )
         self._write(store, instance, step, staged, now, [])
@@ -248,7 +280,7 @@ class Lifecycle(EngineBase):
         instance = store.instance(instance_id, lock=True)
         if instance.status != "running":
             return False
-        _, runtime = self.pinned(store, instance.definition_id)
+        version, runtime = self.pinned(store, instance.definition_id)
         now = self.clock.now()
         step = runtime.timeout(instance_facts(instance), state, now)
         if step is None:
@@ -259,6 +291,7 @@ class Lifecycle(EngineBase):
             now,
             actor=SYSTEM,
             action="instance.timed_out",
+            definition_version=version,
             details={"state": state},
         )
         self._write(store, instance, step, staged, now, [])
@@ -269,6 +302,7 @@ class Lifecycle(EngineBase):
     def cancel(
         self, session: Session, *, instance_id: uuid.UUID, actor: Actor, reason: str = ""
     ) -> InstanceView:
+        check_text(reason, what="the reason", max_length=MAX_COMMENT)
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         self._check_running(instance)
@@ -292,20 +326,13 @@ class Lifecycle(EngineBase):
             "instance.cancelled",
             step,
             now,
-            details={"reason": reason, "tasks_cancelled": [str(t) for t in cancelled]},
+            details={"reason": reason, "tasks_cancelled": [str(t.id) for t in cancelled]},
         )
-        store.add_outbox(
-            instance.id,
-            [
-                {
-                    "type": "instance.cancelled",
-                    "instance_id": str(instance.id),
-                    "workflow": instance.workflow_key,
-                },
-                *({"type": "task.cancelled", "task_id": str(t)} for t in cancelled),
-            ],
-            now,
-        )
-        session.flush()
         version, _ = self.pinned(store, instance.definition_id)
+        events: list[OutboxEvent] = [
+            InstanceCancelled.of(instance, definition_version=version, state=instance.state),
+            *map(TaskCancelled, cancelled),
+        ]
+        self._publish(store, instance.id, events, now)
+        session.flush()
         return store.instance_view(instance, version=version, history=False)

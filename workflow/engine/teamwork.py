@@ -7,24 +7,41 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.engine.base import EngineBase, conflict_means
-from workflow.errors import ConflictError, ForbiddenError, InvalidDataError, NotFoundError
+from workflow.engine.events import (
+    TaskAssigned,
+    TaskClaimed,
+    TaskDelegated,
+    TaskEvent,
+    TaskPrioritized,
+    TaskUnclaimed,
+)
+from workflow.errors import ForbiddenError, InvalidDataError, NotFoundError
 from workflow.inbox.query import InboxPage, InboxQuery, inbox
+from workflow.limits import MAX_COMMENT, MAX_EMAIL, MAX_FILENAME, check_text
 from workflow.people.registry import People
+from workflow.runtime.permissions import (
+    may_assign,
+    may_claim,
+    may_comment,
+    may_delegate,
+    may_prioritize,
+    may_unclaim,
+)
 from workflow.store.files import AttachmentStore
 from workflow.store.models import AttachmentRow, CommentRow, InstanceRow, TaskRow
-from workflow.store.repository import Store, task_view
-from workflow.views import TaskView
+from workflow.store.repository import Store
+from workflow.views import AttachmentView, CommentView, TaskView
 
 __all__ = ["Teamwork"]
 
 _MENTION = re.compile(r"(?<![\w.@])@([A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-MAX_COMMENT = 10_000
 
 
 class Teamwork(EngineBase):
@@ -33,22 +50,17 @@ class Teamwork(EngineBase):
         """Take an open task from the queue; a second claimer gets a conflict."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.assignee is not None and task.assignee != actor.id:
-            raise ConflictError(f"already claimed by {task.assignee}", task=str(task.id))
-        self._effective_actor(store, task, actor)
-        return self._change(store, task, instance, actor, "task.claimed", assignee=actor.id)
+        self._refuse(may_claim(task, actor))
+        return self._change(store, task, instance, actor, TaskClaimed, assignee=actor.id)
 
     @conflict_means("someone else changed this task first; reload it")
     def unclaim(self, session: Session, *, task_id: uuid.UUID, actor: Actor) -> TaskView:
         """Put a claimed task back in the queue (its assignee or a queue lead)."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.assignee != actor.id and task.queue not in actor.leads:
-            raise ForbiddenError("only the assignee or a queue lead may unclaim", task=str(task.id))
+        self._refuse(may_unclaim(task, actor))
         return self._change(
-            store, task, instance, actor, "task.unclaimed", assignee=None, delegate=None
+            store, task, instance, actor, TaskUnclaimed, assignee=None, delegate=None
         )
 
     @conflict_means("someone else changed this task first; reload it")
@@ -61,20 +73,16 @@ class Teamwork(EngineBase):
         act on their behalf."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.queue not in actor.leads:
-            raise ForbiddenError(
-                f"only a lead of '{task.queue}' may assign its tasks", task=str(task.id)
-            )
+        self._refuse(may_assign(task, actor))
         people = People(session)
         if assignee is not None:
-            assignee = assignee.lower()
+            assignee = check_text(assignee, what="the assignee", max_length=MAX_EMAIL).lower()
             if not people.is_member(assignee, task.queue):
                 raise InvalidDataError(
                     f"{assignee} is not a member of '{task.queue}'", task=str(task.id)
                 )
         view = self._change(
-            store, task, instance, actor, "task.assigned", assignee=assignee, delegate=None
+            store, task, instance, actor, TaskAssigned, assignee=assignee, delegate=None
         )
         if assignee is not None:
             away = people.substitute_of(assignee, self.clock.now().date())
@@ -97,21 +105,17 @@ class Teamwork(EngineBase):
         four-eyes rule treats them as the assignee's."""
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.assignee is None:
-            raise ConflictError("claim or assign the task before delegating it", task=str(task.id))
-        if actor.id != task.assignee and task.queue not in actor.leads:
-            raise ForbiddenError(
-                "only the assignee or a queue lead may delegate this task", task=str(task.id)
-            )
-        to = to.lower()
+        self._refuse(may_delegate(task, actor))
+        to = check_text(to, what="the delegate", max_length=MAX_EMAIL).lower()
         if to == task.assignee:
             raise InvalidDataError(
                 "a task cannot be delegated to its own assignee", task=str(task.id)
             )
-        if not People(session).exists(to):
+        people = People(session)
+        if not people.exists(to):
             raise InvalidDataError(f"{to} is not a known person", task=str(task.id))
-        view = self._change(store, task, instance, actor, "task.delegated", delegate=to)
+        self._check_delegate(store, people, task, instance, to)
+        view = self._change(store, task, instance, actor, TaskDelegated, delegate=to)
         self._notify(
             store,
             [to],
@@ -129,14 +133,10 @@ class Teamwork(EngineBase):
     ) -> TaskView:
         store = Store(session)
         task, instance = store.task_for_update(task_id)
-        self._check_open(task, None)
-        if task.queue not in actor.leads:
-            raise ForbiddenError(
-                f"only a lead of '{task.queue}' may set priorities", task=str(task.id)
-            )
+        self._refuse(may_prioritize(task, actor))
         if not -100 <= priority <= 100:
             raise InvalidDataError("priority must be between -100 and 100", task=str(task.id))
-        return self._change(store, task, instance, actor, "task.prioritized", priority=priority)
+        return self._change(store, task, instance, actor, TaskPrioritized, priority=priority)
 
     @conflict_means("the case changed while the comment was saved; send it again")
     def comment(
@@ -147,16 +147,16 @@ class Teamwork(EngineBase):
         body: str,
         actor: Actor,
         task_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> CommentView:
         """Comment on an instance or one of its tasks; ``@person@agency.gov`` mentions
         known people, who are notified."""
-        body = body.strip()
-        if not body or len(body) > MAX_COMMENT:
+        body = check_text(body.strip(), what="the comment", max_length=MAX_COMMENT)
+        if not body:
             raise InvalidDataError(f"a comment has 1 to {MAX_COMMENT} characters")
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         task = self._task_of(store, instance, task_id)
-        self._check_involved(instance, task, actor, store)
+        self._refuse(may_comment(self._case_tasks(store, instance, task), actor, instance.id))
         people = People(session)
         mentions = sorted({m.lower() for m in _MENTION.findall(body) if people.exists(m)})
         now = self.clock.now()
@@ -188,14 +188,15 @@ class Teamwork(EngineBase):
             instance_id=instance.id,
         )
         session.flush()
-        return {
-            "id": str(row.id),
-            "author": row.author,
-            "body": row.body,
-            "mentions": mentions,
-            "created_at": now.isoformat(),
-            "task_id": str(task_id) if task_id else None,
-        }
+        return CommentView(
+            id=row.id,
+            instance_id=instance.id,
+            task_id=task_id,
+            author=row.author,
+            body=row.body,
+            mentions=tuple(mentions),
+            created_at=now,
+        )
 
     @conflict_means("the case changed while the file was saved; upload it again")
     def attach(
@@ -209,16 +210,17 @@ class Teamwork(EngineBase):
         files: AttachmentStore,
         actor: Actor,
         task_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> AttachmentView:
         """Attach a file; its type and size are checked before anything is stored."""
         filename = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-        if not filename or len(filename) > 255:
-            raise InvalidDataError("the file needs a name of at most 255 characters")
+        check_text(filename, what="the file name", max_length=MAX_FILENAME)
+        if not filename:
+            raise InvalidDataError(f"the file needs a name of at most {MAX_FILENAME} characters")
         files.check(filename, content_type, content)
         store = Store(session)
         instance = store.instance(instance_id, lock=True)
         task = self._task_of(store, instance, task_id)
-        self._check_involved(instance, task, actor, store)
+        self._refuse(may_comment(self._case_tasks(store, instance, task), actor, instance.id))
         digest = files.put(content)
         now = self.clock.now()
         row = AttachmentRow(
@@ -247,15 +249,17 @@ class Teamwork(EngineBase):
             },
         )
         session.flush()
-        return {
-            "id": str(row.id),
-            "filename": filename,
-            "content_type": content_type,
-            "size": len(content),
-            "sha256": digest,
-            "uploaded_by": actor.id,
-            "created_at": now.isoformat(),
-        }
+        return AttachmentView(
+            id=row.id,
+            instance_id=instance.id,
+            task_id=task_id,
+            filename=filename,
+            content_type=content_type,
+            size=len(content),
+            sha256=digest,
+            uploaded_by=actor.id,
+            created_at=now,
+        )
 
     def inbox(
         self,
@@ -297,21 +301,33 @@ class Teamwork(EngineBase):
             raise NotFoundError(f"no task {task_id} in this instance", task=str(task_id))
         return task
 
-    def _check_involved(
-        self, instance: InstanceRow, task: TaskRow | None, actor: Actor, store: Store
+    def _case_tasks(
+        self, store: Store, instance: InstanceRow, task: TaskRow | None
+    ) -> Sequence[TaskRow]:
+        """The tasks whose staff may comment: the one commented on, else all the case's."""
+        return [task] if task is not None else store.tasks_of(instance.id)
+
+    def _check_delegate(
+        self, store: Store, people: People, task: TaskRow, instance: InstanceRow, to: str
     ) -> None:
-        """Comments and files come from people working the case: members of a queue
-        the instance has tasks in, or anyone a task is assigned or delegated to."""
-        tasks = [task] if task is not None else list(store.tasks_of(instance.id))
-        for candidate in tasks:
-            if actor.member_of(candidate.queue) or actor.id in (
-                candidate.assignee,
-                candidate.delegate,
-            ):
-                return
+        """A task goes to someone who could work it anyway — a member of its queue or
+        the assignee's declared substitute — unless its definition says
+        ``delegate: anyone``."""
+        _, runtime = self.pinned(store, instance.definition_id)
+        if runtime.spec.task_spec(task.state, task.branch).delegate == "anyone":
+            return
+        assignee = task.assignee or ""
+        today = self.clock.now().date()
+        if people.is_member(to, task.queue) or people.is_declared_substitute(
+            to, of=assignee, today=today
+        ):
+            return
         raise ForbiddenError(
-            "only staff working on this case may comment or attach files",
-            instance=str(instance.id),
+            f"{to} is neither a member of '{task.queue}' nor a declared substitute of "
+            f"{assignee}; this task may be delegated only to them (the definition can "
+            "allow more with 'delegate: anyone')",
+            task=str(task.id),
+            queue=task.queue,
         )
 
     def _change(
@@ -320,17 +336,11 @@ class Teamwork(EngineBase):
         task: TaskRow,
         instance: InstanceRow,
         actor: Actor,
-        action: str,
+        event: type[TaskEvent],
         **changes: Any,
     ) -> TaskView:
         before = {name: getattr(task, name) for name in changes}
         for name, value in changes.items():
             setattr(task, name, value)
-        self._record(store, instance, actor, action, task.id, {"before": before, "after": changes})
-        store.add_outbox(
-            instance.id,
-            [{"type": "task.updated", "task": task_view(task).as_json()}],
-            self.clock.now(),
-        )
-        store.session.flush()
-        return task_view(task)
+        details = {"before": before, "after": changes}
+        return self._task_changed(store, task, instance, actor, event, details)

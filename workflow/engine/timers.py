@@ -8,15 +8,15 @@ longer open does nothing (the task was completed or cancelled first).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from workflow.actors import SYSTEM
 from workflow.engine.base import EngineBase, conflict_means
+from workflow.engine.events import TaskEscalated, TaskOverdue, TaskReminded
 from workflow.people.registry import People
-from workflow.store.models import InstanceRow, TaskRow
-from workflow.store.repository import Store, task_view
+from workflow.store.models import TaskRow
+from workflow.store.repository import Store
 
 __all__ = ["TaskTimers"]
 
@@ -29,7 +29,7 @@ class TaskTimers(EngineBase):
         if task.status != "open" or task.overdue:
             return False
         task.overdue = True
-        self._task_changed(store, task, instance, "task.overdue", {"due_at": _iso(task)})
+        self._task_changed(store, task, instance, SYSTEM, TaskOverdue, {"due_at": _iso(task)})
         self._notify(
             store,
             self._responsible(session, task),
@@ -46,7 +46,7 @@ class TaskTimers(EngineBase):
         task, instance = store.task_for_update(task_id)
         if task.status != "open":
             return False
-        self._task_changed(store, task, instance, "task.reminded", {})
+        self._task_changed(store, task, instance, SYSTEM, TaskReminded, {})
         self._notify(
             store,
             self._responsible(session, task),
@@ -70,7 +70,7 @@ class TaskTimers(EngineBase):
         origin = task.queue
         task.queue = to
         task.escalated_at = self.clock.now()
-        self._task_changed(store, task, instance, "task.escalated", {"from": origin, "to": to})
+        self._task_changed(store, task, instance, SYSTEM, TaskEscalated, {"from": origin, "to": to})
         self._notify(
             store,
             [*people.leads_of(origin), *people.members_of(to)],
@@ -145,22 +145,6 @@ class TaskTimers(EngineBase):
             instance_id=instance.id,
         )
         return True
-
-    def _task_changed(
-        self,
-        store: Store,
-        task: TaskRow,
-        instance: InstanceRow,
-        action: str,
-        details: dict[str, Any],
-    ) -> None:
-        self._record(store, instance, SYSTEM, action, task.id, details)
-        store.add_outbox(
-            instance.id,
-            [{"type": "task.updated", "task": task_view(task).as_json()}],
-            self.clock.now(),
-        )
-        store.session.flush()
 
     def _responsible(self, session: Session, task: TaskRow) -> list[str]:
         """Who should hear about a task: its assignee (or their substitute while they

@@ -69,6 +69,7 @@ from workflow.inbox.sort_keys import (
     positions,
     ranges_after,
 )
+from workflow.limits import text_problem
 from workflow.people.registry import People
 from workflow.store.fields import FIELD_NAME, field_value
 from workflow.store.models import InputFieldRow, TaskRow
@@ -129,6 +130,9 @@ class InboxQuery:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value):
                 raise InvalidDataError(f"the {name} filter must be a non-empty text")
+            problem = None if value is None else text_problem(value)
+            if problem is not None:  # PostgreSQL would fail on it rather than find nothing
+                raise InvalidDataError(f"the {name} filter is invalid: {problem}")
         for name in ("due_before", "due_after"):
             moment = getattr(self, name)
             if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):

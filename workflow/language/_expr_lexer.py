@@ -126,7 +126,13 @@ def _string(text: str, start: int) -> tuple[str, int]:
             continue
         code = text[pos + 1 : pos + 2]
         if code == "u" and _HEX4.fullmatch(text, pos + 2, pos + 6):
-            chunks.append(chr(int(text[pos + 2 : pos + 6], 16)))
+            point = int(text[pos + 2 : pos + 6], 16)
+            if point == 0 or 0xD800 <= point <= 0xDFFF:
+                # no database stores NUL or half a surrogate pair, so no title may
+                # render one (and no data holds one for a guard to compare with)
+                what = "NUL" if point == 0 else "a lone surrogate"
+                raise LexError(f"'\\u{point:04x}' is {what}, which text cannot hold", pos)
+            chunks.append(chr(point))
             pos += 6
         elif code in _ESCAPES:
             chunks.append(_ESCAPES[code])

@@ -23,6 +23,7 @@ from workflow.errors import DefinitionError
 from workflow.language.durations import Calendar, Duration, parse_duration
 from workflow.language.expressions import parse_expression, parse_template
 from workflow.language.loader import Document, load_document
+from workflow.language.schemas import SchemaValidator
 from workflow.language.spec import (
     CaseSla,
     Department,
@@ -70,7 +71,7 @@ def _freeze(value: Any) -> Any:
 def _schema(value: Any) -> JsonSchema | None:
     if value is None:
         return None
-    validator = Draft202012Validator(
+    validator = SchemaValidator(
         copy.deepcopy(value), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
     return JsonSchema(schema=_freeze(value), validator=validator)
@@ -124,6 +125,7 @@ def _task(body: dict[str, Any], actions: Iterable[str]) -> TaskSpec:
         ),
         four_eyes=tuple(body.get("four_eyes", ())),
         assurance=body.get("assurance"),
+        delegate=body.get("delegate", "queue"),
     )
 
 
@@ -168,10 +170,19 @@ class _Builder:
             triggers=tuple(
                 WebhookTrigger(
                     source=trigger["webhook"],
-                    input=MappingProxyType(dict(trigger["input"])),
+                    input=MappingProxyType(dict(trigger.get("input") or {})),
                     business_key=trigger.get("business_key"),
+                    signal=trigger.get("signal"),
+                    data=MappingProxyType(dict(trigger["data"])) if "data" in trigger else None,
+                    match=MappingProxyType(dict(trigger.get("match") or {})),
                 )
                 for trigger in data.get("triggers", ())
+            ),
+            kept_events=MappingProxyType(
+                {
+                    name: parse_duration(body["keep"])
+                    for name, body in (data.get("events") or {}).items()
+                }
             ),
             calendar=_calendar(data["workflow"], data.get("calendar")),
             description=data.get("description"),
@@ -203,7 +214,7 @@ class _Builder:
                 name=name,
                 kind=StateKind.WAIT,
                 line=line,
-                on=_on(body["on"]),
+                on=_on(body.get("on", {})),  # none: a standstill until the timeout
                 branches=_NOTHING,
                 timeout=(
                     Timeout(after=parse_duration(timeout["after"]), to=timeout["to"])

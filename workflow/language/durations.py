@@ -16,9 +16,22 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_pkg
 
-__all__ = ["DEFAULT_CALENDAR", "Calendar", "Duration", "DurationError", "parse_duration"]
+__all__ = [
+    "DEFAULT_CALENDAR",
+    "MAX_AMOUNT",
+    "Calendar",
+    "Duration",
+    "DurationError",
+    "parse_duration",
+]
 
 UNITS = ("minutes", "hours", "days", "business days")
+MAX_AMOUNT = {  # ten years: no deadline in an agency's workflow is longer
+    "minutes": 10 * 366 * 24 * 60,
+    "hours": 10 * 366 * 24,
+    "days": 10 * 366,
+    "business days": 10 * 261,
+}
 _DURATION = re.compile(
     r"^\s*(?P<amount>\d+)\s+(?P<unit>business\s+days?|minutes?|hours?|days?)\s*$", re.IGNORECASE
 )
@@ -60,12 +73,30 @@ class Calendar:
         local = start.astimezone(tz)
         day = local.date()
         remaining = days
+        per_week = 7 - len(self.weekend)
+        # Whole weeks at a time while many days remain (each week holds per_week
+        # working days, less its holidays), then day by day: years of business
+        # days cost a few steps, not a loop over every day.
+        while per_week > 0 and remaining > 2 * per_week:
+            weeks = (remaining - per_week) // per_week
+            end = day + timedelta(weeks=weeks)
+            remaining -= weeks * per_week - self._holidays_between(day, end)
+            day = end
         while remaining > 0:
             day += timedelta(days=1)
             if self.is_business_day(day):
                 remaining -= 1
         moved = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz)
         return moved.astimezone(UTC)
+
+    def _holidays_between(self, after: date, until: date) -> int:
+        """Working weekdays in ``(after, until]`` that are holidays."""
+        days: set[date] = {d for d in self.extra_holidays if after < d <= until}
+        if self.country is not None:
+            for year in range(after.year, until.year + 1):
+                table = _holiday_table(self.country, self.subdivision, year)
+                days.update(d for d in table if after < d <= until)
+        return sum(1 for d in days if d.weekday() not in self.weekend)
 
 
 @lru_cache(maxsize=256)
@@ -108,7 +139,12 @@ def parse_duration(text: object) -> Duration:
     unit = re.sub(r"\s+", " ", match["unit"].lower())
     if not unit.endswith("s"):
         unit += "s"
-    amount = int(match["amount"])
+    digits = match["amount"].lstrip("0") or "0"
+    if len(digits) > 9 or int(digits) > MAX_AMOUNT[unit]:
+        raise DurationError(
+            f"'{source.strip()}' is too long: at most {MAX_AMOUNT[unit]:,} {unit} (ten years)"
+        )
+    amount = int(digits)
     if amount <= 0:
         raise DurationError(f"'{source}' must be longer than zero")
     return Duration(amount=amount, unit=unit, source=source.strip())

@@ -69,6 +69,7 @@ from workflow.errors import CivicflowError, ExpressionError
 from workflow.language._expr_lexer import LexError, Token, tokenize
 
 __all__ = [
+    "RESERVED_WORDS",
     "Expression",
     "ExpressionSyntaxError",
     "Template",
@@ -514,6 +515,8 @@ _WORDS = frozenset({"and", "or", "not", "in"})
 _CONSTANTS: Mapping[str, object] = MappingProxyType(
     {"true": True, "True": True, "false": False, "False": False, "null": None, "None": None}
 )
+RESERVED_WORDS = _WORDS | frozenset(_CONSTANTS)
+"""Names an expression reads as operators or literals, never as a variable."""
 
 
 class _Node(NamedTuple):

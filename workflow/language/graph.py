@@ -61,7 +61,7 @@ def _describe(state: StateSpec) -> str:
         branches = "\n".join(_branch(name, task) for name, task in state.branches.items())
         return f"{state.name}\nparallel, join {join}\n{branches}"
     if state.kind is StateKind.WAIT:
-        return f"{state.name}\nwaits for an event"
+        return f"{state.name}\n{'waits for an event' if state.on else 'stands still'}"
     if state.kind is StateKind.DECISION:
         return f"{state.name}\ndecision"
     if state.kind is StateKind.FINAL:

@@ -22,7 +22,7 @@ import yaml
 
 from workflow.errors import DefinitionError, Problem
 
-__all__ = ["Address", "Document", "load_document"]
+__all__ = ["MAX_CHARACTERS", "MAX_EVENTS", "Address", "Document", "load_document"]
 
 Address = tuple[str | int, ...]
 """A path into the data: mapping keys are strings, list positions are ints."""
@@ -32,6 +32,8 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 _TAG = "tag:yaml.org,2002:"
 _MAX_VALUES = 100_000  # a definition has hundreds; more means an alias bomb
 _MAX_DEPTH = 100
+MAX_CHARACTERS = 1_000_000  # the largest example is 5 kB; a 16 MB file took 1.2 GB to load
+MAX_EVENTS = 200_000  # YAML parse events (about two per value), counted before composing
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # YAML's line breaks (not str.splitlines')
 
 
@@ -136,8 +138,27 @@ def _nearest(spans: Mapping[Address, _Span], at: Address) -> _Span | None:
 
 
 def load_document(text: str, path: str) -> Document:
-    """Parse ``text``; raise ``DefinitionError`` listing every YAML-level problem."""
+    """Parse ``text``; raise ``DefinitionError`` listing every YAML-level problem.
+
+    The size is bounded before anything is built: the text's length first, then the
+    number of parse events, streamed from the parser without building nodes, so a
+    huge or aliased document is refused in a fraction of a second and a few MB."""
+    if len(text) > MAX_CHARACTERS:
+        message = (
+            f"the file has {len(text):,} characters; a definition may have at most "
+            f"{MAX_CHARACTERS:,}"
+        )
+        raise DefinitionError([Problem(path, 1, 1, message)], file=path)
     try:
+        for count, event in enumerate(yaml.parse(text, Loader=_CoreSchemaLoader), 1):
+            if count > MAX_EVENTS:
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                message = (
+                    f"the document has more than {MAX_EVENTS:,} YAML values and "
+                    "collections; a definition has hundreds"
+                )
+                raise DefinitionError([Problem(path, line, column, message)], file=path)
         root = yaml.compose(text, Loader=_CoreSchemaLoader)
     except yaml.MarkedYAMLError as error:
         raise DefinitionError([_syntax_problem(error, text, path)], file=path) from error
@@ -245,6 +266,9 @@ class _Converter:
                 self._problem(key_node, "a key must be a plain name, not a list or mapping")
                 continue
             key = str(key_node.value)
+            if "\x00" in key:
+                self._problem(key_node, "a key cannot hold the NUL character ('\\0')")
+                continue
             if key_node.tag == _TAG + "merge" or (key == "<<" and not key_node.style):
                 self._problem(key_node, "merge keys ('<<') are not supported; write the keys out")
                 continue
@@ -267,6 +291,9 @@ class _Converter:
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         value = str(node.value)
+        if "\x00" in value:
+            self._problem(node, "text cannot hold the NUL character ('\\0'): no database stores it")
+            return value.replace("\x00", "")
         kind = node.tag.removeprefix(_TAG) if node.tag.startswith(_TAG) else None
         if kind == "str":
             return value

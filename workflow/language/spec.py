@@ -117,6 +117,9 @@ class TaskSpec:
     escalate: Escalation | None = None
     four_eyes: tuple[str, ...] = ()
     assurance: str | None = None  # "mfa" or None
+    # who the task may be delegated to: "queue" (a member of its queue, or the
+    # assignee's declared substitute) or "anyone" (any known person)
+    delegate: str = "queue"
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,11 +172,16 @@ class Department:
 
 @dataclass(frozen=True, slots=True)
 class WebhookTrigger:
-    """``POST /hooks/{source}`` starts this workflow; values are JSONPath strings."""
+    """``POST /hooks/{source}`` starts this workflow (``signal`` is None) or signals
+    the instance whose business key the payload names. Values are JSONPath strings;
+    ``match`` maps a JSONPath to the value a payload must hold there."""
 
     source: str
-    input: Mapping[str, str]
+    input: Mapping[str, str] = field(default_factory=dict)
     business_key: str | None = None
+    signal: str | None = None
+    data: Mapping[str, str] | None = None  # the event's data; None: the whole payload
+    match: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +196,7 @@ class WorkflowSpec:
     source_path: str = "<string>"
     input: JsonSchema | None = None
     triggers: tuple[WebhookTrigger, ...] = ()
+    kept_events: Mapping[str, Duration] = field(default_factory=dict)  # top-level ``events``
     calendar: Calendar | None = None
     description: str | None = None
     sla: CaseSla | None = None

@@ -14,19 +14,23 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
+import jsonpath
 
 from workflow.errors import Problem
+from workflow.language.lengths import check_lengths
 from workflow.language.loader import Document
+from workflow.language.schemas import input_properties
 from workflow.language.semantics import Ref, check_semantics, did_you_mean
 from workflow.language.validator_states import IDENTIFIER, SLUG, SPELLING, StateChecker, describe
 
 __all__ = ["TOP_KEYS", "WEEKDAYS", "effective_calendar", "validate", "weekday"]
 
 TOP_KEYS: tuple[str, ...] = ("workflow", "title", "description", "owner", "departments")
-TOP_KEYS += ("input", "calendar", "sla", "triggers", "start", "states")
+TOP_KEYS += ("input", "calendar", "sla", "triggers", "events", "start", "states")
 REQUIRED = ("workflow", "title", "owner", "departments", "start", "states")
 CALENDAR_KEYS = ("country", "subdivision", "timezone", "weekend")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TRIGGER_KEYS = ("webhook", "match", "input", "signal", "data", "business_key")
 _FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -57,6 +61,7 @@ def validate(document: Document) -> list[Problem]:
     checker = _Checker(document)
     checker.definition()
     problems = checker.problems + check_semantics(document, checker.outline)
+    problems += check_lengths(document)
     unique = {(p.line, p.column, p.message): p for p in problems}
     return [unique[k] for k in sorted(unique)]
 
@@ -78,9 +83,7 @@ class _Checker(StateChecker):
             self.owner(data["owner"])
         if "input" in data:
             self.schema(("input",), data["input"], "'input'")
-            properties = data["input"].get("properties") if isinstance(data["input"], dict) else 0
-            if isinstance(properties, dict):
-                self.outline.input_properties = frozenset(properties)
+            self.outline.input_properties = input_properties(data["input"])
         if "calendar" in data:
             self.calendar(("calendar",), data["calendar"])
         if "triggers" in data:
@@ -91,6 +94,9 @@ class _Checker(StateChecker):
             self.states(data["states"])
         if "sla" in data:
             self.sla(data["sla"])
+        if "events" in data:
+            self.events(data["events"])
+        self.trigger_events(data.get("triggers"))
 
     def sla(self, value: Any) -> None:
         """The whole case's deadline: ``{due, remind?, escalate_to?, paused_in?}``;
@@ -193,20 +199,30 @@ class _Checker(StateChecker):
             )
 
     def triggers(self, value: Any) -> None:
+        """Each trigger either starts the workflow (``input``) or signals the instance
+        with the payload's business key (``signal``); ``match`` picks the payloads it
+        takes when a source sends several kinds."""
         if not isinstance(value, list):
             self.report(("triggers",), f"'triggers' must be a list, not {describe(value)}")
             return
-        seen: set[str] = set()
         for index, trigger in enumerate(value):
             at = ("triggers", index)
             if self.mapping(at, trigger, "a trigger") is None:
                 continue
-            self.keys(at, trigger, ("webhook", "input", "business_key"), ("webhook", "input"))
-            webhook = trigger.get("webhook")
-            if "webhook" in trigger and self.pattern((*at, "webhook"), webhook, SLUG, "webhook"):
-                if webhook in seen:
-                    self.report((*at, "webhook"), f"webhook '{webhook}' is listed twice")
-                seen.add(webhook)
+            self.keys(at, trigger, TRIGGER_KEYS, ("webhook",))
+            if "webhook" in trigger:
+                self.pattern((*at, "webhook"), trigger["webhook"], SLUG, "webhook")
+            if ("input" in trigger) == ("signal" in trigger):
+                self.report(
+                    at,
+                    "a trigger has either 'input' (it starts the workflow) or 'signal' "
+                    "(it signals the instance with the business key), not "
+                    + ("both" if "input" in trigger else "neither"),
+                )
+            if "signal" in trigger:
+                self.text((*at, "signal"), trigger["signal"], "'signal'")
+                if "business_key" not in trigger:
+                    self.report(at, "a signal trigger needs 'business_key' to find the instance")
             if "business_key" in trigger:
                 self.json_path((*at, "business_key"), trigger["business_key"])
             if "input" in trigger:
@@ -214,6 +230,73 @@ class _Checker(StateChecker):
                 for name, path in (fields or {}).items():
                     self._trigger_field((*at, "input", name), name)
                     self.json_path((*at, "input", name), path)
+            for key in ("data", "match"):
+                if key in trigger:
+                    paths = self.mapping((*at, key), trigger[key], f"a trigger's {key}")
+                    for name, path in (paths or {}).items():
+                        self.json_path((*at, key, name), path if key == "data" else name)
+        self._unambiguous(value)
+
+    def _unambiguous(self, triggers: list[Any]) -> None:
+        """Two triggers of one source with the same ``match`` would both take a payload."""
+        seen: set[tuple[Any, str]] = set()
+        for index, trigger in enumerate(triggers):
+            if not isinstance(trigger, dict) or not isinstance(trigger.get("webhook"), str):
+                continue
+            match = trigger.get("match")
+            selector = repr(sorted(match.items())) if isinstance(match, dict) else ""
+            if (trigger["webhook"], selector) in seen:
+                self.report(
+                    ("triggers", index, "webhook"),
+                    f"webhook '{trigger['webhook']}' is listed twice with the same 'match'",
+                )
+            seen.add((trigger["webhook"], selector))
+
+    def events(self, value: Any) -> None:
+        """``events: {name: {keep: DURATION}}``: a signal that arrives before the
+        instance waits for it is kept that long, then delivered when it does."""
+        body = self.mapping(("events",), value, "'events'")
+        for name, event in (body or {}).items():
+            at = ("events", name)
+            if self.mapping(at, event, f"event '{name}'") is None:
+                continue
+            self.keys(at, event, ("keep",), ("keep",))
+            if "keep" in event:
+                self.duration((*at, "keep"), event["keep"])
+
+    def trigger_events(self, triggers: Any) -> None:
+        """Signalled and kept events must be ones some wait state waits for."""
+        waited = self._waited_events()
+        if waited is None:
+            return
+        names: list[tuple[tuple[str | int, ...], Any]] = []
+        if isinstance(triggers, list):
+            names += [
+                (("triggers", i, "signal"), t["signal"])
+                for i, t in enumerate(triggers)
+                if isinstance(t, dict) and "signal" in t
+            ]
+        events = self.doc.data.get("events")
+        if isinstance(events, dict):
+            names += [(("events", name), name) for name in events]
+        for at, name in names:
+            if isinstance(name, str) and name not in waited:
+                hint = did_you_mean(name, waited)
+                self.report(
+                    at,
+                    f"no wait state waits for '{name}'{hint}",
+                    key=at[0] == "events",
+                )
+
+    def _waited_events(self) -> set[str] | None:
+        states = self.doc.data.get("states")
+        if not isinstance(states, dict):
+            return None
+        waited: set[str] = set()
+        for body in states.values():
+            if isinstance(body, dict) and "wait" in body and isinstance(body.get("on"), dict):
+                waited.update(str(name) for name in body["on"])
+        return waited
 
     def _trigger_field(self, at: tuple[str | int, ...], name: str) -> None:
         properties = self.outline.input_properties
@@ -224,6 +307,12 @@ class _Checker(StateChecker):
     def json_path(self, at: tuple[str | int, ...], value: Any) -> None:
         if not isinstance(value, str) or not value.startswith("$"):
             self.report(at, f"a JSONPath starts with '$' (e.g. '$.id'), not {describe(value)}")
+            return
+        try:
+            jsonpath.compile(value)
+        except jsonpath.JSONPathError as error:
+            first = str(error).splitlines()[0]
+            self.report(at, f"'{value}' is not a valid JSONPath: {first}")
 
     def states(self, value: Any) -> None:
         body = self.mapping(("states",), value, "'states'")

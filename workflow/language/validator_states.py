@@ -17,7 +17,9 @@ from jsonschema import Draft202012Validator
 
 from workflow.errors import Problem
 from workflow.language.durations import DurationError, parse_duration
+from workflow.language.expressions import RESERVED_WORDS
 from workflow.language.loader import Address, Document
+from workflow.language.schemas import schema_problems
 from workflow.language.semantics import ROOTS, Guard, Outline, Ref, did_you_mean
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 EVENT = re.compile(r"^[a-z][a-z0-9_.-]*$")  # action and event names
+# The engine's own outbox events are named task.* and instance.*.
+RESERVED_EVENT_PREFIXES = ("task.", "instance.")
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # usable in guards: data.<state>
 QUEUE = re.compile(r"^([a-z][a-z0-9-]*)/([a-z][a-z0-9-]*)$")
 SPELLING = {
@@ -41,7 +45,8 @@ SPELLING = {
 }
 
 TASK_KEYS: tuple[str, ...] = ("title", "queue", "form", "description", "priority", "due", "remind")
-TASK_KEYS += ("escalate", "four_eyes", "assurance")
+TASK_KEYS += ("escalate", "four_eyes", "assurance", "delegate")
+DELEGATE = ("queue", "anyone")
 KIND_KEYS = {
     "task": ("task", "on"),
     "wait": ("wait", "on"),
@@ -50,10 +55,12 @@ KIND_KEYS = {
     "final": ("final", "emit"),
 }
 STATE_KEYS = ("task", "wait", "parallel", "final", "on", "next", "join", "emit")
+_MARKERS = ("task", "wait", "parallel", "final")
 _KINDS = "task, wait, parallel, final, or only 'next' (a decision)"
 _META = Draft202012Validator(
     Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
 )
+PRIORITY = (-100, 100)
 _JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
 
 
@@ -138,13 +145,18 @@ class StateChecker:
         if not isinstance(value, dict):
             self.report(at, f"{what} must be a JSON Schema mapping, not {describe(value)}")
             return
+        valid = True
         for error in _META.iter_errors(value):
+            valid = False
             where = (*at, *(p for p in error.absolute_path if isinstance(p, str | int)))
             message = error.message
             if where[-1] == "type" and isinstance(error.instance, str):
                 hint = did_you_mean(error.instance, _JSON_TYPES)
                 message = f"'{error.instance}' is not a JSON type ({', '.join(_JSON_TYPES)}){hint}"
             self.report(where, f"{what} is not a valid JSON Schema: {message}")
+        if valid:
+            for path, message in schema_problems(value, what=what):
+                self.report((*at, *path), message)
 
     def target(self, state: str, at: Address, value: Any, branches: tuple[str, ...] = ()) -> None:
         """A state name, or a list of ``when``/``to`` rules."""
@@ -205,10 +217,17 @@ class StateChecker:
                 at, f"state '{name}' must be a mapping with one of {_KINDS}, not {describe(body)}"
             )
             return
+        misspelt_kind = False
         for key in body:
             if key not in STATE_KEYS:
                 hint = did_you_mean(key, STATE_KEYS) or f" (a state has {_KINDS})"
                 self.report((*at, key), f"unknown key '{key}' in state '{name}'{hint}", key=True)
+                misspelt_kind |= bool(did_you_mean(key, _MARKERS))
+        if misspelt_kind and not any(key in _MARKERS for key in body):
+            # ('paralel:') the kind is unknown, so every other key would look misplaced:
+            # the hint above says it best
+            self.outline.broken.add(name)
+            return
         found = [k for k in body if k in STATE_KEYS]
         markers = [k for k in found if k in ("task", "wait", "parallel", "final")]
         if len(markers) != 1 and not (not markers and "next" in body):
@@ -236,10 +255,14 @@ class StateChecker:
                         f"{_quoted(found)}; a {kind} state has {_quoted(KIND_KEYS[kind])})"
                     )
                 self.report((*at, key), message, key=True)
+        standstill = kind == "wait" and isinstance(body["wait"], dict) and "timeout" in body["wait"]
         for key in ("on", "next"):
+            if key == "on" and standstill:
+                continue  # a wait with only a timeout: a standstill period
             if key in KIND_KEYS[kind] and key not in body:
                 self.outline.broken.add(name)
-                self.report(at, f"{kind} state '{name}' needs '{key}'", key=True)
+                alone = " (the events it waits for) or a 'timeout'" if kind == "wait" else ""
+                self.report(at, f"{kind} state '{name}' needs '{key}'{alone}", key=True)
         checks = {
             "task": self._task,
             "wait": self._wait,
@@ -275,11 +298,12 @@ class StateChecker:
         if not branches and isinstance(body["parallel"], dict):
             self.report(here, "'parallel' needs at least one branch: {name: {task: {...}}}")
         for branch, task in branches.items():
-            if not IDENTIFIER.match(branch) or branch in ROOTS:
+            if not IDENTIFIER.match(branch) or branch in ROOTS or branch in RESERVED_WORDS:
                 self.report(
                     (*here, branch),
-                    f"branch name '{branch}' must be letters, digits "
-                    f"and '_', and not one of {', '.join(ROOTS)}",
+                    f"branch name '{branch}' must be letters, digits and '_', and not one "
+                    f"of {', '.join(ROOTS)} nor a word of the expression language "
+                    f"({', '.join(sorted(RESERVED_WORDS))}): 'next' rules refer to it by name",
                     key=True,
                 )
             if self.mapping((*here, branch), task, f"branch '{branch}'") is not None:
@@ -313,7 +337,14 @@ class StateChecker:
         if body["final"] is not True:
             self.report((*at, "final"), f"'final' must be true, not {describe(body['final'])}")
         if "emit" in body:
-            self.pattern((*at, "emit"), body["emit"], EVENT, "an emitted event name")
+            emit = self.pattern((*at, "emit"), body["emit"], EVENT, "an emitted event name")
+            if emit is not None and emit.startswith(RESERVED_EVENT_PREFIXES):
+                self.report(
+                    (*at, "emit"),
+                    f"an emitted event name may not start with "
+                    f"{' or '.join(RESERVED_EVENT_PREFIXES)}: those are the engine's own "
+                    f"events (docs/events.md), not '{emit}'",
+                )
 
     def transitions(self, name: str, at: Address, value: Any, what: str) -> None:
         """``on``: each action or event name → a target."""
@@ -345,6 +376,12 @@ class StateChecker:
         priority = body.get("priority", 0)
         if not isinstance(priority, int) or isinstance(priority, bool):
             self.report((*at, "priority"), f"priority is a whole number, not {describe(priority)}")
+        elif not PRIORITY[0] <= priority <= PRIORITY[1]:
+            self.report(
+                (*at, "priority"),
+                f"priority is a whole number from {PRIORITY[0]} to {PRIORITY[1]} (as a queue "
+                f"lead sets it), not {priority}",
+            )
         for key in ("due", "remind"):
             if key in body:
                 self.duration((*at, key), body[key])
@@ -355,6 +392,11 @@ class StateChecker:
         if body.get("assurance", "mfa") != "mfa":
             self.report(
                 (*at, "assurance"), f"assurance is 'mfa', not {describe(body['assurance'])}"
+            )
+        if body.get("delegate", "queue") not in DELEGATE:
+            self.report(
+                (*at, "delegate"),
+                f"delegate is 'queue' or 'anyone', not {describe(body['delegate'])}",
             )
         if "actions" in body:
             self._actions((*at, "actions"), body["actions"])

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.errors import InvalidDataError, NotFoundError
+from workflow.limits import MAX_EMAIL, printable, text_problem
 from workflow.people.directory import Directory
 from workflow.runtime.audit import AuditRecord
 from workflow.store.models import (
@@ -52,6 +53,8 @@ class People:
     # -- who is this? -------------------------------------------------------------------
 
     def user(self, email: str) -> UserRow:
+        if text_problem(email) is not None or len(email) > MAX_EMAIL:  # no one is called that
+            raise NotFoundError(f"no person with e-mail {printable(email)}", user=printable(email))
         row = self.session.scalars(
             select(UserRow).where(UserRow.email == email.lower())
         ).one_or_none()
@@ -305,6 +308,22 @@ class People:
             )
             .order_by(SubstituteRow.id.desc())
             .limit(1)
+        )
+
+    def is_declared_substitute(self, substitute: str, *, of: str, today: date) -> bool:
+        """Whether ``substitute`` is declared to stand in for ``of`` in an absence
+        that has not ended: such a person may be delegated ``of``'s tasks."""
+        return (
+            self.session.scalar(
+                select(SubstituteRow.id)
+                .where(
+                    SubstituteRow.user_email == of.lower(),
+                    SubstituteRow.substitute_email == substitute.lower(),
+                    SubstituteRow.ends_on >= today,
+                )
+                .limit(1)
+            )
+            is not None
         )
 
     def _audit(self, actor: Actor, now: datetime, action: str, details: dict[str, object]) -> None:

@@ -19,7 +19,8 @@ from typing import Any
 from workflow.errors import ConflictError, FieldError, InvalidDataError, InvariantError
 from workflow.language.durations import DEFAULT_CALENDAR, Calendar
 from workflow.language.spec import JsonSchema, StateKind, StateSpec, TaskSpec, WorkflowSpec
-from workflow.runtime.machine import StateMachine
+from workflow.limits import MAX_TITLE, check_data, fit_text, printable
+from workflow.runtime.machine import NEXT, TIMEOUT, StateMachine
 
 __all__ = ["InstanceFacts", "NewTask", "NewTimer", "Runtime", "Step", "TaskFacts"]
 
@@ -41,7 +42,6 @@ class InstanceFacts:
 class TaskFacts:
     state: str
     branch: str | None
-    actions: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,9 @@ class Step:
     sla_due_at: datetime | None = None
     sla_paused_at: datetime | None = None
     sla_cancel: bool = False  # cancel the case's pending SLA timers
+    # the clock restarted after a pause begun at this moment: a reminder the pause
+    # cancelled is due again, moved by the time paused
+    sla_resumed_from: datetime | None = None
 
     @property
     def moved(self) -> bool:
@@ -98,44 +101,19 @@ def validate_against(schema: JsonSchema | None, value: Any, *, what: str, **cont
         value = {}
     if not isinstance(value, dict):
         raise InvalidDataError(f"{what} must be a JSON object", **context)
-    nul = _nul_path(value, "")
-    if nul is not None:  # PostgreSQL cannot store it in text; refused on both databases
-        message = "text must not contain the NUL character (U+0000)"
-        raise InvalidDataError(
-            f"{what} is invalid: {nul or '/'}: {message}",
-            errors=[FieldError(nul or "/", message)],
-            **context,
-        )
+    check_data(value, what=what, **context)  # before anything copies or walks it deeply
     if schema is not None:
-        errors = sorted(schema.validator.iter_errors(value), key=lambda e: list(e.path))
+        errors = sorted(schema.validator.iter_errors(value), key=lambda e: [str(p) for p in e.path])
         if errors:
             fields = [
-                FieldError("/" + "/".join(str(p) for p in error.path), error.message)
+                FieldError(
+                    "/" + "/".join(str(p) for p in error.path), printable(error.message, 200)
+                )
                 for error in errors
             ]
             summary = "; ".join(f"{f.path}: {f.message}" for f in fields[:3])
             raise InvalidDataError(f"{what} is invalid: {summary}", errors=fields, **context)
     return value
-
-
-def _nul_path(value: Any, path: str) -> str | None:
-    """The JSON pointer of the first text (key or value) holding a NUL, if any."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}/{key}"
-            if "\x00" in str(key):
-                return where
-            found = _nul_path(item, where)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}/{index}")
-            if found is not None:
-                return found
-    return None
 
 
 class Runtime:
@@ -169,8 +147,9 @@ class Runtime:
     def act(
         self, facts: InstanceFacts, task: TaskFacts, action: str, form: Any, now: datetime
     ) -> Step:
-        if action not in task.actions:
-            offered = ", ".join(task.actions)
+        offers = self.machine.offers(task.state, task.branch)
+        if action not in offers:
+            offered = ", ".join(offers)
             raise InvalidDataError(
                 f"'{action}' is not an action of this task; it offers: {offered}",
                 state=task.state,
@@ -200,14 +179,16 @@ class Runtime:
         assert state.join is not None
         if len(branch_outcomes) >= state.join.needed(len(state.branches)):
             step.cancel_open_tasks_of.append(task.state)
-            self._move(step, facts, state, "next", now)
+            self._move(step, facts, state, NEXT, now)
             self._track_sla(step, now)
         return step
 
     def signal(self, facts: InstanceFacts, event: str, payload: Any, now: datetime) -> Step:
         state = self.spec.states[facts.state]
-        if state.kind is not StateKind.WAIT or event not in state.on:
+        if state.kind is not StateKind.WAIT or event not in self.machine.offers(facts.state):
             waiting = ", ".join(state.on) if state.kind is StateKind.WAIT else "nothing"
+            if state.kind is StateKind.WAIT and not state.on:
+                waiting = "nothing but its timeout"
             raise ConflictError(
                 f"the instance is in '{facts.state}', which is not waiting for '{event}' "
                 f"(it waits for: {waiting})",
@@ -221,6 +202,10 @@ class Runtime:
         self._track_sla(step, now)
         return step
 
+    def waits_for(self, state_name: str, event: str) -> bool:
+        state = self.spec.states[state_name]
+        return state.kind is StateKind.WAIT and event in state.on
+
     def timeout(self, facts: InstanceFacts, state_name: str, now: datetime) -> Step | None:
         """The step a wait timeout causes, or None if the instance already moved on."""
         if facts.state != state_name:
@@ -229,7 +214,7 @@ class Runtime:
         if state.timeout is None:
             return None
         step = self._step(facts)
-        self._move(step, facts, state, "timeout", now)
+        self._move(step, facts, state, TIMEOUT, now)
         self._track_sla(step, now)
         return step
 
@@ -267,12 +252,19 @@ class Runtime:
             step.sla_paused_at = now
             step.sla_cancel = True
         elif not paused and step.sla_paused_at is not None:
-            step.sla_due_at = self._extend(sla.due.unit, step.sla_due_at, step.sla_paused_at, now)
+            step.sla_due_at = self.moved_by_pause(
+                sla.due.unit, step.sla_due_at, step.sla_paused_at, now
+            )
+            step.sla_resumed_from = step.sla_paused_at
             step.sla_paused_at = None
             step.sla_cancel = True
             step.timers.append(NewTimer("instance.sla", step.sla_due_at, step.state_after))
 
-    def _extend(self, unit: str, due: datetime, paused_at: datetime, now: datetime) -> datetime:
+    def moved_by_pause(
+        self, unit: str, due: datetime, paused_at: datetime, now: datetime
+    ) -> datetime:
+        """``due`` moved later by the time the SLA clock stood still, counted in
+        ``unit`` (business days paused, or the exact time for the other units)."""
         if unit != "business days":
             return due + (now - paused_at)
         calendar, day, paused_days = self.calendar, paused_at, 0
@@ -302,7 +294,7 @@ class Runtime:
             step.state_after = name
             state = self.spec.states[name]
             if state.kind is StateKind.DECISION:
-                name = self.machine.fire(name, "next", self.scope(step, facts.input))
+                name = self.machine.fire(name, NEXT, self.scope(step, facts.input))
                 continue
             if state.kind is StateKind.TASK:
                 assert state.task is not None
@@ -332,7 +324,8 @@ class Runtime:
         task: TaskSpec,
         now: datetime,
     ) -> NewTask:
-        title = task.title.render(self.scope(step, facts.input))
+        # cut, not refused: the author cannot control how long the data in it is
+        title = fit_text(task.title.render(self.scope(step, facts.input)), MAX_TITLE)
         calendar = self.calendar_for(task.queue)
         timers: list[NewTimer] = []
         due_at = task.due.after(now, calendar) if task.due else None

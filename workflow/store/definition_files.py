@@ -12,16 +12,21 @@ from pathlib import Path
 
 from workflow.errors import DefinitionError, Problem
 from workflow.language.compiler import compile_definition
-from workflow.language.loader import load_document
+from workflow.language.loader import MAX_CHARACTERS, load_document
 from workflow.language.spec import WorkflowSpec
 from workflow.language.validator import validate
 
-__all__ = ["load_definition", "validate_paths"]
+__all__ = ["load_definition", "read_definition", "validate_paths"]
 
 
 def load_definition(path: str | Path) -> WorkflowSpec:
     """Read and compile one definition file (unreadable files are DefinitionErrors)."""
     return compile_definition(_read(Path(path)), str(path))
+
+
+def read_definition(path: str | Path) -> str:
+    """The text of a definition file, for registering it (``Engine.register``)."""
+    return _read(Path(path))
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
@@ -64,12 +69,16 @@ def _files(paths: list[Path], problems: list[Problem]) -> list[Path]:
 
 def _read(path: Path) -> str:
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(MAX_CHARACTERS + 1)  # no more than a definition may hold
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise DefinitionError(
             [Problem(str(path), 1, 1, f"cannot read the file: {reason}")], file=str(path)
         ) from error
+    if len(data) > MAX_CHARACTERS:
+        message = f"the file is larger than {MAX_CHARACTERS:,} bytes, the most a definition may be"
+        raise DefinitionError([Problem(str(path), 1, 1, message)], file=str(path))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -48,6 +48,7 @@ __all__ = [
     "InputFieldRow",
     "InstanceRow",
     "JobRow",
+    "KeptEventRow",
     "MembershipRow",
     "NotificationRow",
     "OutboxRow",
@@ -55,6 +56,10 @@ __all__ = [
     "SubstituteRow",
     "TaskRow",
     "UserRow",
+    "WebhookAttemptRow",
+    "WebhookDeliveryRow",
+    "WebhookReceiptRow",
+    "WebhookSubscriptionRow",
 ]
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -438,6 +443,103 @@ class IdempotencyRow(Base):
     status: Mapped[int]
     response: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+
+
+class KeptEventRow(Base):
+    """A signal that arrived before its instance waited for it (definition ``events:
+    {name: {keep: ...}}``); the engine delivers it when the instance enters a wait state
+    for it, and ignores it after ``expires_at``."""
+
+    __tablename__ = "kept_events"
+    __table_args__ = (Index(None, "instance_id", "event"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("instances.id"))
+    event: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]]
+    actor: Mapped[str] = mapped_column(String(320))
+    actor_idp: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class WebhookReceiptRow(Base):
+    """An inbound webhook that took effect, stored with that effect: a repeated
+    ``webhook-id`` from the same source gets ``response`` back and changes nothing."""
+
+    __tablename__ = "webhook_receipts"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime]
+    status: Mapped[int]
+    response: Mapped[dict[str, Any]]
+
+
+class WebhookSubscriptionRow(Base):
+    """An outbound subscription: events whose type matches one of ``events`` (``*``
+    and ``prefix.*`` wildcards) are delivered to ``url``, signed with ``secret``."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]]
+    secret: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    """One event for one subscription. ``message_id`` is the ``webhook-id`` every
+    attempt carries, so a receiver de-duplicates retries. Deliveries of one instance
+    to one subscription go out in ``(outbox_id, position)`` order."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "subscription_id", "instance_id", "outbox_id"),
+        Index(None, "subscription_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
+    message_id: Mapped[str] = mapped_column(String(64))
+    outbox_id: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[int]
+    instance_id: Mapped[uuid.UUID | None]
+    event_type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20))  # pending|sending|delivered|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class WebhookAttemptRow(Base):
+    """One HTTP attempt of a delivery: the subscription's delivery log."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index(None, "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("webhook_deliveries.id", ondelete="CASCADE")
+    )
+    at: Mapped[datetime]
+    status: Mapped[int | None]  # HTTP status; None: no response (refused, timeout)
+    duration_ms: Mapped[int]
+    error: Mapped[str | None] = mapped_column(String(500))
+    response_excerpt: Mapped[str | None] = mapped_column(String(1000))
 
 
 class InboxPreferenceRow(Base):

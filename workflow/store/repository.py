@@ -29,6 +29,7 @@ from sqlalchemy.orm import InstanceState, Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflow.actors import identity
 from workflow.errors import NotFoundError
 from workflow.runtime.audit import AuditRecord, record_hash
 from workflow.store.database import OUTBOX_PENDING
@@ -46,7 +47,14 @@ from workflow.store.models import (
 )
 from workflow.views import AuditEntry, DefinitionInfo, InstanceView, TaskView
 
-__all__ = ["Store", "audit_row", "definition_info", "new_task_views", "task_view"]
+__all__ = [
+    "Store",
+    "audit_row",
+    "definition_info",
+    "new_task_view",
+    "new_task_views",
+    "task_view",
+]
 
 # Hot-path statements, built once (building one costs more than running its cached
 # compiled form), with bind parameters for the values. The inserts are Core inserts
@@ -92,11 +100,25 @@ _DEFINITION_VERSION = select(DefinitionRow).where(
 )
 _INSTANCE = select(InstanceRow).where(InstanceRow.id == bindparam("instance_id"))
 _INSTANCE_FOR_UPDATE = _INSTANCE.with_for_update()
+_INSTANCE_BY_BUSINESS_KEY = select(InstanceRow).where(
+    InstanceRow.workflow_key == bindparam("workflow"),
+    InstanceRow.business_key == bindparam("business_key"),
+)
 _TASK_FOR_UPDATE = (
     select(TaskRow, InstanceRow)
     .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
     .where(TaskRow.id == bindparam("task_id"))
     .with_for_update(of=InstanceRow)
+    .execution_options(populate_existing=True)
+)
+_TASK = (
+    select(TaskRow, InstanceRow)
+    .join(InstanceRow, InstanceRow.id == TaskRow.instance_id)
+    .where(TaskRow.id == bindparam("task_id"))
+)
+_TASK_AGAIN = (
+    select(TaskRow)
+    .where(TaskRow.id == bindparam("task_id"))
     .execution_options(populate_existing=True)
 )
 _COMPLETERS = select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
@@ -191,21 +213,30 @@ class Store:
         return row
 
     def instance_by_business_key(self, workflow: str, business_key: str) -> InstanceRow | None:
-        return self.session.scalars(
-            select(InstanceRow).where(
-                InstanceRow.workflow_key == workflow, InstanceRow.business_key == business_key
-            )
-        ).one_or_none()
+        params = {"workflow": workflow, "business_key": business_key}
+        return self.session.scalars(_INSTANCE_BY_BUSINESS_KEY, params).one_or_none()
 
     def task_for_update(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
-        """The task and its instance, in one statement, the instance row locked.
+        """The task and its instance as they are now, the instance row locked.
 
         Every writer locks the instance row (never a task row first), so writers on
         one instance queue up without deadlocks. On PostgreSQL a writer that waited
-        for the lock gets the instance's latest row; a task row it read before the
-        wait may be stale, and then its versioned UPDATE matches nothing and the
-        engine reports a conflict — the same outcome as a fresh read."""
+        for that lock gets the instance's latest row, but the task row the same
+        statement read is as of *before* the wait: a timer or a claim that changed
+        the task meanwhile would make a still-open task look stale. So there the
+        task is read again once the lock is held; only a real change conflicts.
+        (SQLite writers start with ``BEGIN IMMEDIATE``: their first read is current.)"""
         row = self.session.execute(_TASK_FOR_UPDATE, {"task_id": task_id}).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no task {task_id}", task=str(task_id))
+        task, instance = row[0], row[1]
+        if self.session.connection().dialect.name == "postgresql":
+            task = self.session.scalars(_TASK_AGAIN, {"task_id": task_id}).one()
+        return task, instance
+
+    def task(self, task_id: uuid.UUID) -> tuple[TaskRow, InstanceRow]:
+        """The task and its instance, for reading only (nothing locked)."""
+        row = self.session.execute(_TASK, {"task_id": task_id}).one_or_none()
         if row is None:
             raise NotFoundError(f"no task {task_id}", task=str(task_id))
         return row[0], row[1]
@@ -224,30 +255,35 @@ class Store:
 
     def completers(self, instance_id: uuid.UUID, states: Iterable[str]) -> set[str]:
         """Everyone who completed a task in ``states`` of this instance, including the
-        people a delegate acted for: the input of the four-eyes rule."""
+        people a delegate acted for: the input of the four-eyes rule. Identities are
+        compared normalised (``workflow.actors.identity``), rows stored before that
+        included."""
         rows = self.session.execute(
             _COMPLETERS, {"instance_id": instance_id, "states": list(states)}
         ).all()
-        return {who for pair in rows for who in pair if who}
+        return {identity(who) for pair in rows for who in pair if who}
 
     def cancel_open_tasks(
         self, instance_id: uuid.UUID, state: str | None, now: datetime
-    ) -> list[uuid.UUID]:
+    ) -> list[TaskView]:
+        """Cancel the instance's open tasks (of ``state``, if given) and their timers;
+        the tasks as stored afterwards, read by the UPDATE itself (``RETURNING``)."""
         self.session.flush()  # the acting task's own completion must be in the database
-        query = update(TaskRow).where(TaskRow.instance_id == instance_id, TaskRow.status == "open")
+        query = update(_TASKS).where(_TASKS.c.instance_id == instance_id, _TASKS.c.status == "open")
         if state is not None:
-            query = query.where(TaskRow.state == state)
-        cancelled = list(
-            self.session.scalars(
-                query.values(status="cancelled", completed_at=now, version=TaskRow.version + 1)
-                .returning(TaskRow.id)
+            query = query.where(_TASKS.c.state == state)
+        cancelled = [
+            task_view(row)
+            for row in self.session.execute(
+                query.values(status="cancelled", completed_at=now, version=_TASKS.c.version + 1)
+                .returning(*_TASK_VIEW_COLUMNS)
                 .execution_options(synchronize_session=False)
             )
-        )
+        ]
         if cancelled:
             self.session.execute(
                 update(JobRow)
-                .where(JobRow.task_id.in_(cancelled), JobRow.status == "pending")
+                .where(JobRow.task_id.in_([t.id for t in cancelled]), JobRow.status == "pending")
                 .values(status="cancelled", finished_at=now)
             )
         return cancelled
@@ -307,6 +343,16 @@ class Store:
         rows = field_rows(instance_id, input)
         if rows:
             self._core(_INSERT_FIELDS, rows)
+
+    def last_job(self, instance_id: uuid.UUID, kind: str) -> JobRow | None:
+        """The instance's most recently created job of ``kind``, if any."""
+        query = (
+            select(JobRow)
+            .where(JobRow.instance_id == instance_id, JobRow.kind == kind)
+            .order_by(JobRow.id.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
 
     def insert_jobs(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -442,31 +488,31 @@ def new_task_views(rows: Iterable[dict[str, Any]]) -> tuple[TaskView, ...]:
     """Views of tasks just inserted (``Store.insert_tasks`` rows), equal to what
     reading them back would give: in the same order, with times in UTC (the
     column stores UTC) and the columns the insert left out at their defaults."""
-    views = [
-        TaskView(
-            id=row["id"],
-            instance_id=row["instance_id"],
-            workflow=row["workflow_key"],
-            state=row["state"],
-            branch=row["branch"],
-            title=row["title"],
-            queue=row["queue"],
-            actions=tuple(row["actions"]),
-            status=row["status"],
-            priority=row["priority"],
-            assignee=None,
-            due_at=_utc(row["due_at"]),
-            created_at=row["created_at"].astimezone(UTC),
-            completed_at=None,
-            completed_by=None,
-            on_behalf_of=None,
-            outcome=None,
-            version=row["version"],
-        )
-        for row in rows
-    ]
-    views.sort(key=lambda view: (view.created_at, view.id))
-    return tuple(views)
+    return tuple(sorted(map(new_task_view, rows), key=lambda view: (view.created_at, view.id)))
+
+
+def new_task_view(row: dict[str, Any]) -> TaskView:
+    """The view of one task about to be inserted (a ``Store.insert_tasks`` row)."""
+    return TaskView(
+        id=row["id"],
+        instance_id=row["instance_id"],
+        workflow=row["workflow_key"],
+        state=row["state"],
+        branch=row["branch"],
+        title=row["title"],
+        queue=row["queue"],
+        actions=tuple(row["actions"]),
+        status=row["status"],
+        priority=row["priority"],
+        assignee=None,
+        due_at=_utc(row["due_at"]),
+        created_at=row["created_at"].astimezone(UTC),
+        completed_at=None,
+        completed_by=None,
+        on_behalf_of=None,
+        outcome=None,
+        version=row["version"],
+    )
 
 
 def _utc(moment: datetime | None) -> datetime | None:

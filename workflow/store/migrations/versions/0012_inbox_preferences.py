@@ -1,7 +1,7 @@
 """inbox preferences: each person's saved inbox view, filters and sort
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 06:35:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"  # 0005 on main; chained after web-core's 0008 on this branch
+down_revision = "0009"  # assigned "0005"; chained after 0009 (the latest on main)
 branch_labels = None
 depends_on = None
 
