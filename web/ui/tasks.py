@@ -19,14 +19,13 @@ from web.ui import bp, context
 from web.ui.forms import Field, fields_of, parse_submission
 from web.uow import read_session, services, unit_of_work
 from workflow import (
-    Actor,
     AttachmentStore,
     CivicflowError,
     ConflictError,
     ForbiddenError,
     InvalidDataError,
     NotFoundError,
-    TaskView,
+    TaskPermissions,
     WorkflowSpec,
     case_attachments,
     case_comments,
@@ -93,6 +92,7 @@ def render_task(
         task_spec = spec.task_spec(task.state, task.branch)
         comments = case_comments(session, instance.id)
         attachments = case_attachments(session, instance.id)
+        permissions = engine.permissions(session, task_id=task.id, actor=actor)
     fields = fields_of(task_spec.form.schema if task_spec.form else None, values)
     errors = field_errors or {}
     summary: list[tuple[Field | None, str]] = [
@@ -109,7 +109,9 @@ def render_task(
             field_errors=errors,
             error_summary=summary,
             alert=alert,
-            may=_may(task, actor),
+            may=_may(permissions),
+            allowed_actions=[a for a, refusal in permissions.actions.items() if refusal is None],
+            act_refusal=next((r.message for r in permissions.actions.values() if r), None),
             description=task_spec.description,
             diagram=diagram(spec, instance.state),
             comments=comments,
@@ -120,15 +122,13 @@ def render_task(
     return page, status
 
 
-def _may(task: TaskView, actor: Actor) -> dict[str, bool]:
-    """Which buttons to offer. The engine decides when they are pressed; this only
-    avoids offering what it would certainly refuse (claiming a held task)."""
-    open_ = task.status == "open"
-    mine = task.assignee == actor.id
+def _may(permissions: TaskPermissions) -> dict[str, bool]:
+    """Which forms to offer: what the engine says this person may do now (the same
+    rules its commands apply when the button is pressed)."""
     return {
-        "act": open_ and (task.assignee is None or mine),
-        "claim": open_ and task.assignee is None and task.queue in actor.queues,
-        "unclaim": open_ and mine,
+        "act": any(refusal is None for refusal in permissions.actions.values()),
+        "claim": permissions.may("claim"),
+        "unclaim": permissions.may("unclaim"),
     }
 
 
