@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from workflow import (
     ApiTokens,
     CivicflowError,
     DefinitionError,
+    Directory,
     InboxQuery,
     InvalidDataError,
     JobQueue,
@@ -658,10 +660,31 @@ def _yaml_files(paths: tuple[Path, ...]) -> list[Path]:
 @click.option(
     "--no-worker", is_flag=True, help="Run no worker in-process (run `civicflow worker`)."
 )
+@click.option("--no-dev-idp", is_flag=True, help="Without CIVICFLOW_IDP_CONFIG, no sign-in.")
+@click.option("--dev-idp-host", default="127.0.0.1", show_default=True)
+@click.option("--dev-idp-port", type=click.IntRange(1, 65535), default=8001, show_default=True)
+@click.option("--force-dev-idp", is_flag=True, help="Let the dev provider listen beyond loopback.")
 @pass_app
-def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
+def serve(
+    app: Services,
+    host: str,
+    port: int,
+    no_worker: bool,
+    no_dev_idp: bool,
+    dev_idp_host: str,
+    dev_idp_port: int,
+    force_dev_idp: bool,
+) -> None:
     """Run the web app (and one worker): migrates, registers definitions, imports the
-    demo directory into an empty database, then serves until Ctrl-C."""
+    demo directory into an empty database, then serves until Ctrl-C. On embedded
+    defaults (no CIVICFLOW_IDP_CONFIG) people sign in through the built-in development
+    identity provider on its own loopback port."""
+    from web.auth.devidp import check_bind
+
+    dev_idp = app.settings.idp_config is None and not no_dev_idp
+    if dev_idp:
+        check_bind(dev_idp_host, force=force_dev_idp)  # before anything listens
+
     from web.server import patch
 
     patch()  # gevent: before any socket, thread or connection is made
@@ -675,13 +698,49 @@ def serve(app: Services, host: str, port: int, no_worker: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("transitions").setLevel(logging.WARNING)  # a line per state callback
     bootstrap(app, echo=click.echo)
+    settings = app.settings
+    if dev_idp:
+        settings = replace(settings, dev_idp=True, dev_idp_port=dev_idp_port)
+        _start_dev_idp(
+            settings, host=dev_idp_host, port=dev_idp_port, rp_port=port, force=force_dev_idp
+        )
     run_server(
-        create_app(app.settings, services=app),
+        create_app(settings, services=app),
         app,
         host=host,
         port=port,
         worker=not no_worker,
         echo=click.echo,
+    )
+
+
+def _start_dev_idp(settings: Settings, *, host: str, port: int, rp_port: int, force: bool) -> None:
+    """The built-in development provider on its own port, beside the app (gevent)."""
+    from web.auth.devidp import create_dev_provider
+    from web.server import make_server
+
+    directory = (
+        load_directory(settings.directory_file)
+        if settings.directory_file is not None and settings.directory_file.exists()
+        else Directory(departments={}, users={})
+    )
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    provider = create_dev_provider(
+        issuer=f"http://{shown}:{port}",
+        directory=directory,
+        secret_key=settings.secret_key,
+        redirect_uris=[
+            f"http://{name}:{rp_port}/auth/callback/dev" for name in ("127.0.0.1", "localhost")
+        ],
+        force=force,
+    )
+    make_server(provider, host, port).start()
+    click.secho(
+        f"DEVELOPMENT identity provider on http://{shown}:{port}/ — anyone who reaches it "
+        "can sign in as anyone; set CIVICFLOW_IDP_CONFIG for real sign-in",
+        fg="yellow",
+        bold=True,
+        err=True,
     )
 
 

@@ -33,6 +33,11 @@ class Settings:
     idp_config: Path | None
     definitions_dir: Path
     directory_file: Path | None
+    # Embedded defaults (CIVICFLOW_DATABASE_URL unset: the SQLite file under data_dir)
+    # and whether directory_file is the packaged demo one (CIVICFLOW_DIRECTORY_FILE
+    # unset): `serve` imports the demo staff only on embedded defaults.
+    embedded: bool = False
+    directory_is_demo: bool = False
     # E-mail for notifications; with no host they stay queued (the worker says so once).
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -40,6 +45,14 @@ class Settings:
     smtp_starttls: bool = False
     smtp_username: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
+    # Browser sessions (SSO): idle and absolute timeouts; trust X-Forwarded-Proto/Host
+    # only behind a proxy that sets them (else a client could claim HTTPS).
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    trust_proxy: bool = False
+    # The built-in development identity provider (``serve`` on embedded defaults).
+    dev_idp: bool = False
+    dev_idp_port: int = 8001
     # API rate limits (Flask-Limiter syntax), per token and per client address
     rate_limit_token: str = "600/minute"
     rate_limit_address: str = "1200/minute"
@@ -78,12 +91,17 @@ class Settings:
             directory_file=Path(directory)
             if directory
             else _packaged(examples.DIRECTORY, "DIRECTORY_FILE"),
+            embedded=get("DATABASE_URL") is None,
+            directory_is_demo=directory is None,
             smtp_host=get("SMTP_HOST"),
             smtp_port=_port(get("SMTP_PORT") or "25"),
             smtp_sender=get("SMTP_SENDER") or "civicflow@localhost",
             smtp_starttls=(get("SMTP_STARTTLS") or "").lower() in ("1", "true", "yes", "on"),
             smtp_username=get("SMTP_USERNAME"),
             smtp_password=get("SMTP_PASSWORD"),
+            session_idle_minutes=_positive("SESSION_IDLE_MINUTES", get("SESSION_IDLE_MINUTES"), 30),
+            session_max_hours=_positive("SESSION_MAX_HOURS", get("SESSION_MAX_HOURS"), 12),
+            trust_proxy=(get("TRUST_PROXY") or "").lower() in ("1", "true", "yes", "on"),
             rate_limit_token=get("RATE_LIMIT_TOKEN") or "600/minute",
             rate_limit_address=get("RATE_LIMIT_ADDRESS") or "1200/minute",
             webhook_secrets={
@@ -115,3 +133,11 @@ def _port(text: str) -> int:
 
 def _flag(text: str | None) -> bool:
     return (text or "").lower() in ("1", "true", "yes", "on")
+
+
+def _positive(name: str, text: str | None, default: int) -> int:
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) == 0:
+        raise ValueError(f"CIVICFLOW_{name} must be a positive whole number, got {text!r}")
+    return int(text)

@@ -26,6 +26,9 @@ from workflow.engine import Engine
 from workflow.store.database import Database
 from workflow.store.models import Base
 
+# The two test agencies' OpenID providers (node + oidc-provider), for the SSO tests.
+pytest_plugins = ["tests.oidc.agencies", "tests.oidc.relying_party"]
+
 DATA = Path(__file__).parent / "data"
 PG_ADMIN_URL = os.environ.get(
     "CIVICFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

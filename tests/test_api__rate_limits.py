@@ -69,3 +69,11 @@ def test_limits_are_shared_through_redis(
         for client in (first, second, first)
     ]
     assert codes == [200, 200, 429]
+
+
+def test_an_answer_within_the_limit_carries_no_retry_after(
+    client: Any, make_token: Callable[..., dict[str, str]]
+) -> None:
+    answer = client.get("/api/v1/instances", headers=make_token("instances:read"))
+    assert answer.status_code == 200
+    assert "Retry-After" not in answer.headers

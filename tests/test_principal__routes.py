@@ -16,6 +16,14 @@ PUBLIC = {
     "ops.readyz",
     "apidocs.openapi_json",
     "apidocs.docs",
+    # signing in happens before there is a session; the provider's server calls
+    # back-channel logout with a signed logout token, not a session
+    "auth.login",
+    "auth.start",
+    "auth.callback",
+    "auth.step_up",
+    "auth.logout",
+    "auth.backchannel_logout",
 }
 
 

@@ -1,31 +1,37 @@
-"""End to end: a signed webhook starts a workflow through the app, its tasks are
-acted on (and a second webhook pays the fee), and the worker's deliveries reach a
-real receiver on loopback — verified there with the reference library, each event
-once by webhook-id and in order, though the receiver failed the first two attempts."""
+"""End to end with API tokens: a definition uploaded through the API, a signed webhook
+starts it, its tasks are acted on through the API (and a second webhook pays the fee),
+and the worker's deliveries reach a real receiver on loopback — verified there with the
+reference library, each event once by webhook-id and in order, though the receiver
+failed the first two attempts."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from integrations.egress import Egress
 from integrations.outbound import DeliveryRunner, RetryPolicy
-from tests.conftest import read, staff
+from tests.conftest import DATA
 from tests.test_outbound__delivery import outbox_order, settle
 from tests.webhooks import SUBMITTED, Receiver, fee_paid, signed, token_headers, web_app
-from workflow import Database, Engine, SystemClock
-
-CLERK = staff("ana@planning.example.gov", "planning/intake")
+from workflow import Database
 
 
 def test_end_to_end__webhook_in_tasks_acted_signed_events_out(
-    committed: Database, tmp_path: Path
+    committed: Database, tmp_path: Path, make_token: Callable[..., dict[str, str]]
 ) -> None:
-    engine = Engine(clock=SystemClock())
-    with committed.transaction() as session:
-        engine.register(session, read("webhooks/portal-permit"), path="portal-permit.yaml")
     client = web_app(committed, tmp_path).test_client()
+    author = make_token("definitions:write")
+    ana = make_token("tasks:act", "instances:read", user="ana@planning.example.gov")
+    uploaded = client.post(
+        "/api/v1/definitions",
+        data=(DATA / "webhooks" / "portal-permit.yaml").read_bytes(),
+        headers=author | {"Content-Type": "application/yaml"},
+    )
+    assert uploaded.status_code == 201, uploaded.get_json()
     egress = Egress(allow_private=True, timeout=5)
     runner = DeliveryRunner(committed, egress, policy=RetryPolicy(base=_ms(20), cap=_ms(80)))
     with Receiver("", fail_first=2) as receiver:
@@ -41,13 +47,13 @@ def test_end_to_end__webhook_in_tasks_acted_signed_events_out(
         )
         assert started.status_code == 201, started.get_json()
         instance = uuid.UUID(started.get_json()["instance_id"])
-        act(committed, engine, instance, "accept")
+        act(client, ana, instance, "accept")
         headers, body = signed(fee_paid())
         paid = client.post(
             "/hooks/permit-portal", data=body, headers=headers, content_type="application/json"
         )
         assert paid.get_json()["result"] == "signalled"
-        act(committed, engine, instance, "approve")
+        act(client, ana, instance, "approve")
         settle(runner, committed)
     egress.close()
     ids = [event["webhook_id"] for event in receiver.received]
@@ -62,10 +68,12 @@ def test_end_to_end__webhook_in_tasks_acted_signed_events_out(
     assert log["items"][-1]["attempts"] == 3
 
 
-def act(db: Database, engine: Engine, instance: uuid.UUID, action: str) -> None:
-    with db.transaction() as session:
-        task = engine.instance(session, instance).open_tasks()[0]
-        engine.act(session, task_id=task.id, action=action, actor=CLERK)
+def act(client: Any, token: dict[str, str], instance: uuid.UUID, action: str) -> None:
+    """Act through the API on the instance's one open task, as the token's person."""
+    shown = client.get(f"/api/v1/instances/{instance}", headers=token).get_json()
+    task = next(t for t in shown["tasks"] if t["status"] == "open")
+    acted = client.post(f"/api/v1/tasks/{task['id']}/act", json={"action": action}, headers=token)
+    assert acted.status_code == 200, acted.get_json()
 
 
 def _ms(n: int) -> timedelta:

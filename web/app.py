@@ -57,11 +57,12 @@ def create_app(settings: Settings, *, services: Services | None = None) -> OpenA
     # limits first: an anonymous or wrong-token request spends the address's budget
     limits.install(app, settings, exempt=[ops.bp, docs.bp])
     principal.install(app).add(token_principal)
-    _register_surfaces(app)
+    _register_surfaces(app, settings)
     return app
 
 
-def _register_surfaces(app: OpenAPI) -> None:
+def _register_surfaces(app: OpenAPI, settings: Settings) -> None:
+    from web import auth
     from web.api import bp as api
     from web.hooks import bp as hooks
 
@@ -69,7 +70,7 @@ def _register_surfaces(app: OpenAPI) -> None:
     app.register_blueprint(docs.bp)
     app.register_api(api)
     app.register_api(hooks)
-    # auth: app.register_blueprint(web.auth.bp) -- the SSO work adds it here
+    auth.install(app, settings)  # /auth, and browser sessions for every route
     # ui:   app.register_blueprint(web.ui.bp)   -- the UI work adds it here
     from web import realtime, ui
 

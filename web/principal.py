@@ -17,7 +17,7 @@ by that person's queues and four-eyes exactly as the person is.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from flask import Flask, Request, current_app, g, request
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from civicflow.services import Services
 from web.problems import ProblemError
-from workflow import Actor, People
+from workflow import Actor, Assurance, People
 
 __all__ = [
     "SCOPES",
@@ -73,7 +73,11 @@ class Principal:
         """The engine's view of this caller: the person (queues, leads) it acts for,
         or a queue-less client identity when it acts for no one."""
         if self.user is not None:
-            return People(session).actor(self.user, idp=self.idp, mfa=self.mfa)
+            actor = People(session).actor(self.user, idp=self.idp, mfa=self.mfa)
+            assurance = self.details.get("assurance")
+            if isinstance(assurance, Assurance):  # how a signed-in person proved it
+                actor = replace(actor, assurance=assurance)
+            return actor
         return Actor(id=f"{self.kind}:{self.name}", name=self.name, idp=self.idp)
 
 

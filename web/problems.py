@@ -27,6 +27,7 @@ from integrations.inbound import (
     UnsupportedMediaTypeError,
 )
 from integrations.signatures import SignatureError
+from web.limits import retry_after
 from workflow import (
     BusyError,
     CivicflowError,
@@ -196,9 +197,7 @@ def _from_http(error: HTTPException) -> Response:
         return Response(json.dumps(body), status=code, mimetype=MEDIA_TYPE)
     response = problem_response(kind, error.description, headers=headers)
     if code == 429:
-        retry = getattr(error, "retry_after", None)
-        if retry is not None:
-            response.headers["Retry-After"] = str(retry)
+        response.headers["Retry-After"] = str(retry_after())  # the refusing limit's window
     return response
 
 

@@ -42,7 +42,11 @@ def patch() -> None:
 
 def bootstrap(services: Services, *, echo: Echo) -> None:
     """Migrate, register the definitions directory, and import the staff directory
-    when the database has nobody yet. Each step is safe to repeat."""
+    when the database has nobody yet. Each step is safe to repeat.
+
+    The packaged demo directory is imported only on the embedded SQLite default: a
+    database the operator configured (CIVICFLOW_DATABASE_URL) gets the people of
+    CIVICFLOW_DIRECTORY_FILE, or only those who sign in — never the demo staff."""
     settings = services.settings
     services.db.upgrade()
     echo(f"database: {services.db.engine.url.render_as_string(hide_password=True)} (at head)")
@@ -53,7 +57,8 @@ def bootstrap(services: Services, *, echo: Echo) -> None:
         for file in definitions:
             services.engine.register(session, file.read_text(encoding="utf-8"), path=str(file))
         people = People(session)
-        directory = settings.directory_file
+        demo_elsewhere = settings.directory_is_demo and not settings.embedded
+        directory = None if demo_elsewhere else settings.directory_file
         if directory is not None and directory.exists() and not people.anyone():
             result = people.import_directory(
                 load_directory(directory), now=services.engine.clock.now(), actor=SYSTEM

@@ -17,7 +17,7 @@ Typical use::
 
 from __future__ import annotations
 
-from workflow.actors import SYSTEM, Actor
+from workflow.actors import SYSTEM, Actor, Assurance
 from workflow.clock import Clock, FixedClock, SystemClock
 from workflow.engine import TIMER_KINDS, Engine
 from workflow.engine.bulk import MAX_BULK, BulkResult, bulk
@@ -79,9 +79,11 @@ from workflow.inbox.query import (
 )
 from workflow.language.compiler import compile_definition
 from workflow.language.graph import to_dot, to_mermaid
+from workflow.language.loader import Document, load_document
 from workflow.language.spec import WebhookTrigger, WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
 from workflow.people.registry import People
+from workflow.people.sign_ins import SignIns, SignInSession
 from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
 from workflow.runtime.audit import AuditFinding
 from workflow.runtime.permissions import COMMANDS, Reason, Refusal, TaskPermissions
@@ -121,6 +123,7 @@ __all__ = [
     "VIEWS",
     "Actor",
     "ApiTokens",
+    "Assurance",
     "AttachmentStore",
     "AttachmentView",
     "Attempt",
@@ -139,6 +142,7 @@ __all__ = [
     "DeliveryClaim",
     "DeliveryView",
     "Directory",
+    "Document",
     "Emitted",
     "Engine",
     "ExpressionError",
@@ -167,6 +171,8 @@ __all__ = [
     "Problem",
     "Reason",
     "Refusal",
+    "SignInSession",
+    "SignIns",
     "StoredResponse",
     "SubscriptionView",
     "SystemClock",
@@ -204,6 +210,7 @@ __all__ = [
     "inbox_statement",
     "load_definition",
     "load_directory",
+    "load_document",
     "parse_directory",
     "queue_counts",
     "read_definition",

@@ -8,8 +8,9 @@ asserted, so step-up (``assurance: mfa``) is decided per call, not per user.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SYSTEM", "Actor", "identity"]
+__all__ = ["SYSTEM", "Actor", "Assurance", "identity"]
 
 
 def identity(who: str) -> str:
@@ -21,6 +22,26 @@ def identity(who: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Assurance:
+    """How the current session's person proved who they are, as their identity
+    provider's ID token said: recorded with every action they take, so an MFA action's
+    audit record shows which provider vouched for it and with what."""
+
+    provider: str
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
+    auth_time: int | None = None  # seconds since the epoch
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "acr": self.acr,
+            "amr": list(self.amr),
+            "auth_time": self.auth_time,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Actor:
     id: str  # stable identifier; for people, their e-mail address
     name: str = ""
@@ -29,6 +50,7 @@ class Actor:
     leads: frozenset[str] = frozenset()  # queues in which they may assign and reassign
     mfa: bool = False
     on_behalf_of: str | None = None  # set when a delegate or substitute acts for someone
+    assurance: Assurance | None = None  # from a sign-in; None for API tokens and the system
 
     def __post_init__(self) -> None:
         # (anything but text is left for the database to refuse, as a bug)
@@ -53,6 +75,7 @@ class Actor:
             leads=self.leads,
             mfa=self.mfa,
             on_behalf_of=owner,
+            assurance=self.assurance,
         )
 
 

@@ -396,6 +396,8 @@ class EngineBase:
         body = dict(details or {})
         if step.entered:
             body["entered"] = list(step.entered)
+        if actor.assurance is not None:
+            body["assurance"] = actor.assurance.as_json()
         return audit_row(
             AuditRecord(
                 stream=f"instance:{instance.id}",

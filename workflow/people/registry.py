@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from workflow.actors import Actor
-from workflow.errors import InvalidDataError, NotFoundError
+from workflow.actors import Actor, Assurance
+from workflow.errors import ForbiddenError, InvalidDataError, NotFoundError
 from workflow.limits import MAX_EMAIL, printable, text_problem
 from workflow.people.directory import Directory
 from workflow.runtime.audit import AuditRecord
@@ -169,21 +169,82 @@ class People:
         issuer: str,
         subject: str,
         email: str,
+        email_verified: bool = False,
         name: str,
         idp: str,
         queues: Iterable[str],
         mfa: bool,
         now: datetime,
+        assurance: Assurance | None = None,
     ) -> Actor:
         """Record a sign-in: the person by (issuer, subject), their IdP memberships
-        replaced by the queues the IdP asserted (unknown queues are ignored)."""
-        user, _ = self._upsert_user(issuer=issuer, subject=subject, email=email, name=name, now=now)
+        replaced by the queues the IdP asserted (unknown queues are ignored).
+
+        A person imported from the directory is claimed by the first sign-in whose
+        provider vouches for their e-mail address (``email_verified``); from then on
+        only that (issuer, subject) is them. An address that already belongs to
+        someone else is refused, never merged."""
+        user = self._signed_in_user(
+            issuer=issuer,
+            subject=subject,
+            email=email,
+            email_verified=email_verified,
+            name=name,
+            now=now,
+        )
         known = set(
             self.session.scalars(select(QueueRow.key).where(QueueRow.key.in_(list(queues))))
         )
         self._replace_memberships(user.id, idp, frozenset(known), frozenset())
-        actor = self.actor(user.email, idp=idp, mfa=mfa)
-        return actor
+        return replace(self.actor(user.email, idp=idp, mfa=mfa), assurance=assurance)
+
+    def _signed_in_user(
+        self,
+        *,
+        issuer: str,
+        subject: str,
+        email: str,
+        email_verified: bool,
+        name: str,
+        now: datetime,
+    ) -> UserRow:
+        email = email.lower()
+        holder = self.session.scalars(select(UserRow).where(UserRow.email == email)).one_or_none()
+        user = self.session.scalars(
+            select(UserRow).where(UserRow.issuer == issuer, UserRow.subject == subject)
+        ).one_or_none()
+        if user is None and holder is not None:
+            if holder.issuer != DIRECTORY:
+                raise ForbiddenError(
+                    f"{email} already belongs to a person who signs in through another "
+                    "identity provider",
+                    user=email,
+                )
+            if not email_verified:
+                raise ForbiddenError(
+                    f"{email} is in the directory, but the identity provider did not "
+                    "verify this address, so the sign-in cannot be matched to that person",
+                    user=email,
+                )
+            holder.issuer, holder.subject, holder.updated_at = issuer, subject, now
+            user = holder
+        if user is None:
+            user, _ = self._upsert_user(
+                issuer=issuer, subject=subject, email=email, name=name, now=now
+            )
+            return user
+        if holder is not None and holder.id != user.id:
+            raise ForbiddenError(
+                f"{email} already belongs to another person; ask an administrator to "
+                "merge or rename them",
+                user=email,
+            )
+        if not user.active:
+            raise ForbiddenError(f"{email} is deactivated", user=email)
+        if (user.email, user.name) != (email, name):
+            user.email, user.name, user.updated_at = email, name, now
+        self.session.flush()
+        return user
 
     def _upsert_user(
         self, *, issuer: str, subject: str, email: str, name: str, now: datetime
@@ -193,10 +254,7 @@ class People:
             select(UserRow).where(UserRow.issuer == issuer, UserRow.subject == subject)
         ).one_or_none()
         if user is None:
-            # the same person known from the directory before their first sign-in
             user = self.session.scalars(select(UserRow).where(UserRow.email == email)).one_or_none()
-            if user is not None and user.issuer == DIRECTORY and issuer != DIRECTORY:
-                user.issuer, user.subject = issuer, subject
         if user is None:
             user = UserRow(
                 id=uuid.uuid4(),

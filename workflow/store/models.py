@@ -49,10 +49,12 @@ __all__ = [
     "InstanceRow",
     "JobRow",
     "KeptEventRow",
+    "LogoutTokenRow",
     "MembershipRow",
     "NotificationRow",
     "OutboxRow",
     "QueueRow",
+    "SignInSessionRow",
     "SubstituteRow",
     "TaskRow",
     "UserRow",
@@ -312,6 +314,45 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class SignInSessionRow(Base):
+    """A browser session opened by signing in through an identity provider.
+
+    Kept server-side so back-channel logout can end a person's sessions and idle and
+    absolute timeouts are enforced by the server; the cookie holds only a random
+    token whose SHA-256 is ``id``. ``sid`` is the provider's session id (from the ID
+    token), which its logout token names. ``acr``/``amr``/``auth_time`` are what the
+    last (step-up) authentication proved."""
+
+    __tablename__ = "sign_in_sessions"
+    __table_args__ = (Index(None, "issuer", "subject"), Index(None, "issuer", "sid"))
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(300))
+    sid: Mapped[str | None] = mapped_column(String(300))
+    acr: Mapped[str | None] = mapped_column(String(300))
+    amr: Mapped[list[Any]]
+    auth_time: Mapped[datetime | None]
+    id_token: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_why: Mapped[str | None] = mapped_column(String(100))
+
+
+class LogoutTokenRow(Base):
+    """A back-channel logout token already used (its ``jti``), kept until it expires
+    so a replayed token is refused."""
+
+    __tablename__ = "logout_tokens"
+
+    issuer: Mapped[str] = mapped_column(String(300), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(300), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class DepartmentRow(Base):

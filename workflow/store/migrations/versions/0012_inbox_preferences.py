@@ -1,7 +1,7 @@
 """inbox preferences: each person's saved inbox view, filters and sort
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 06:35:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"  # assigned "0005"; chained after 0009 (the latest on main)
+down_revision = "0010"  # assigned "0005"; chained after 0010 (the latest on main)
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,52 @@
+"""The built-in development provider: the directory's people sign in with one
+click, through the same relying-party code as a production provider."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from tests.oidc.relying_party import Browser, RelyingParty
+from web.auth.devidp import MFA_ACR, ONE_TIME_CODE
+
+ANA = "ana.ortiz@planning.example.gov"
+
+
+def dev_sign_in(browser: Browser, email: str, otp: str = "") -> int:
+    authorization = browser.start("dev")
+    page = browser.http.get(authorization, timeout=10)
+    assert "Sign in as Ana Ortiz" in page.text and "For development only" in page.text
+    response = browser.http.post(
+        authorization, data={"email": email, "otp": otp}, allow_redirects=False, timeout=10
+    )
+    callback = urljoin(authorization, response.headers["location"])
+    return browser.get(callback).status_code
+
+
+def test_a_directory_person_signs_in_with_one_click(
+    relying_party_with_dev_provider: RelyingParty,
+) -> None:
+    browser = Browser(relying_party_with_dev_provider)
+    assert dev_sign_in(browser, ANA) == 303
+    me = browser.me().json()
+    assert (me["email"], me["provider"], me["queues"], me["mfa"]) == (
+        ANA,
+        "dev",
+        ["planning/intake", "planning/supervisors"],
+        False,
+    )
+
+
+def test_the_one_time_code_yields_the_mfa_acr(
+    relying_party_with_dev_provider: RelyingParty,
+) -> None:
+    browser = Browser(relying_party_with_dev_provider)
+    assert dev_sign_in(browser, ANA, ONE_TIME_CODE) == 303
+    me = browser.me().json()
+    assert (me["mfa"], me["acr"], me["amr"]) == (True, MFA_ACR, ["mfa", "otp"])
+
+
+def test_the_sign_in_page_lists_the_development_provider(
+    relying_party_with_dev_provider: RelyingParty,
+) -> None:
+    page = Browser(relying_party_with_dev_provider).get("/auth/login").text
+    assert "Sign in with Development sign-in (not for production)" in page
