@@ -238,8 +238,9 @@ def main() -> None:
         )
         port, bare_port = _free_port(), _free_port()
         logs = (where / "serve.log").open("w"), (where / "bare.log").open("w")
+        serve = ["serve", "--no-worker", "--no-dev-idp", "--port", str(port)]
         civicflow = subprocess.Popen(
-            [sys.executable, "-m", "civicflow", "serve", "--no-worker", "--port", str(port)],
+            [sys.executable, "-m", "civicflow", *serve],
             cwd=ROOT,
             env=env,
             stdout=logs[0],

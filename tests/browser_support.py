@@ -87,7 +87,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "CIVICFLOW_DIRECTORY_FILE": str(DATA / "ui" / "directory.yaml"),
         }
     )
-    server = Server(env, where / "serve.log").start("--no-worker")
+    server = Server(env, where / "serve.log").start("--no-worker", "--no-dev-idp")
     db = Database(f"sqlite:///{where / 'var' / 'civicflow.db'}")
     try:
         yield World(server, env, db, {})
@@ -98,6 +98,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        why = f"{CHROMIUM} is missing: scripts/setup installs Debian's chromium"
+        if IN_CI:
+            pytest.fail(why)
+        pytest.skip(why)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -35,6 +35,6 @@ def test_the_inbox_resyncs_after_a_server_restart(
         "--input",
         json.dumps({"applicant": "Jo Doe", "address": "8 Restart Rd"}),
     )
-    world.server.start("--no-worker")
+    world.server.start("--no-worker", "--no-dev-idp")
     expect(ben.locator("body")).to_have_attribute("data-live", "connected", timeout=15_000)
     expect(ben.get_by_role("link", name="Inspect 8 Restart Rd")).to_be_visible(timeout=5_000)

@@ -48,8 +48,8 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server, dict[str, str]
     first = Server(env, tmp_path / "first.log")
     second = Server(env, tmp_path / "second.log")
     try:
-        first.start("--no-worker")
-        second.start("--no-worker")
+        first.start("--no-worker", "--no-dev-idp")
+        second.start("--no-worker", "--no-dev-idp")
         yield first, second, env
     finally:
         first.stop()
