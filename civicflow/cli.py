@@ -503,7 +503,11 @@ def worker(app: Services, once: bool, name: str | None, poll: float, lease: floa
     from datetime import timedelta
 
     from civicflow.worker import run_worker
+    from web.realtime import emitter
 
+    live = emitter(app.settings)  # the live inbox hears this worker's changes via Redis
+    if live is not None:
+        app.db.on_commit(live.publish)
     run_worker(
         app.db,
         app.engine,

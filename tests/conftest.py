@@ -189,7 +189,8 @@ def app(settings: Any, services: Any) -> Any:
 
     flask_app = create_app(settings, services=services)
     flask_app.config.update(TESTING=True)
-    return flask_app
+    yield flask_app
+    flask_app.extensions["civicflow.realtime"].unsubscribe()  # the database outlives the app
 
 
 @pytest.fixture
@@ -234,3 +235,9 @@ def approval(staff_directory: Database, engine: Engine) -> str:
     with staff_directory.transaction() as db_session:
         source = (DATA / "api" / "approval.yaml").read_text(encoding="utf-8")
         return engine.register(db_session, source, path="approval.yaml").key
+
+
+# -- the browser tests' server and Chromium, shared by every browser test module -----------
+from tests.browser_support import browser, signed_in, world  # noqa: E402
+
+__all__ = ["browser", "signed_in", "world"]

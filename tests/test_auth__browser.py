@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.oidc.agencies import ACR_MFA, IN_CI, Agency
+from tests.oidc.agencies import ACR_MFA, Agency
 from tests.oidc.relying_party import RelyingParty
 
 CHROMIUM = Path(os.environ.get("CIVICFLOW_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -19,18 +19,10 @@ ANA = "ana.ortiz@planning.example.gov"
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: run scripts/setup (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser
-        browser.close()
+def chromium(browser: Any) -> Any:
+    """The session's one Chromium (tests/browser_support.py): two sync Playwright
+    instances cannot run in one process."""
+    return browser
 
 
 @pytest.fixture

@@ -72,6 +72,10 @@ def _register_surfaces(app: OpenAPI, settings: Settings) -> None:
     app.register_api(hooks)
     auth.install(app, settings)  # /auth, and browser sessions for every route
     # ui:   app.register_blueprint(web.ui.bp)   -- the UI work adds it here
+    from web import realtime, ui
+
+    ui.install(app, app.extensions[SERVICES])
+    realtime.install(app, app.extensions[SERVICES])
 
 
 def _validation_problem(error: ValidationError) -> Any:

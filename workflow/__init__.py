@@ -57,6 +57,7 @@ from workflow.errors import (
     NotFoundError,
     Problem,
 )
+from workflow.inbox.case_notes import case_attachments, case_comments
 from workflow.inbox.lookup import (
     InstancePage,
     definition_source,
@@ -66,6 +67,7 @@ from workflow.inbox.lookup import (
     find_task,
     search_instances,
 )
+from workflow.inbox.preferences import InboxPreferences, queue_counts
 from workflow.inbox.query import (
     MAX_LIMIT,
     SORTS,
@@ -150,6 +152,7 @@ __all__ = [
     "ForbiddenError",
     "IdempotencyKeys",
     "InboxPage",
+    "InboxPreferences",
     "InboxQuery",
     "InstanceCancelled",
     "InstanceCompleted",
@@ -192,6 +195,8 @@ __all__ = [
     "WebhookTrigger",
     "WorkflowSpec",
     "bulk",
+    "case_attachments",
+    "case_comments",
     "compile_definition",
     "definition_source",
     "definition_versions",
@@ -207,6 +212,7 @@ __all__ = [
     "load_directory",
     "load_document",
     "parse_directory",
+    "queue_counts",
     "read_definition",
     "search_instances",
     "to_dot",

@@ -17,8 +17,9 @@ timeout, or a PostgreSQL lock wait that ends in a deadlock or lock timeout, is a
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.errors import BusyError
 
-__all__ = ["Database", "alembic_config"]
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+__all__ = ["OUTBOX_PENDING", "CommitListener", "Database", "alembic_config"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# session.info key: the outbox events this transaction wrote, in order (Store.add_outbox)
+OUTBOX_PENDING = "civicflow.outbox_pending"
+# Called with the outbox events of one committed transaction.
+CommitListener = Callable[[list[dict[str, Any]]], None]
 _READ_ONLY = "civicflow_read_only"  # an execution option: this transaction only reads
 # PostgreSQL: serialization failure, deadlock, lock not available (a lock_timeout)
 _RETRYABLE_SQLSTATES = ("40001", "40P01", "55P03")
@@ -111,6 +119,9 @@ class Database:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine, busy_timeout)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._commit_listeners: list[CommitListener] = []
+        event.listen(self.sessions, "after_commit", self._after_commit)
+        event.listen(self.sessions, "after_transaction_end", self._after_transaction_end)
         reading: dict[str, Any] = {_READ_ONLY: True}
         if self.dialect == "postgresql":
             reading["postgresql_readonly"] = True  # a write by mistake fails loudly
@@ -136,6 +147,34 @@ class Database:
         a long read never makes a writer wait (nor a writer a reader)."""
         with _busy_is_retryable(), self._readers() as session:
             yield session
+
+    def on_commit(self, listener: CommitListener) -> Callable[[], None]:
+        """Call ``listener`` with the outbox events of every transaction of this
+        database that commits (never one that rolls back), after the commit: this is
+        how the live inbox hears of changes made by any request, job or command in
+        this process without reading the outbox back. Returns a function that
+        removes the listener."""
+        self._commit_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._commit_listeners:
+                self._commit_listeners.remove(listener)
+
+        return remove
+
+    def _after_commit(self, session: Session) -> None:
+        events: list[dict[str, Any]] = session.info.pop(OUTBOX_PENDING, [])
+        if not events:
+            return
+        for listener in list(self._commit_listeners):
+            try:
+                listener(events)
+            except Exception:  # the change is durable; a failed notification must not undo it
+                log.exception("commit listener %r failed", listener)
+
+    def _after_transaction_end(self, session: Session, transaction: Any) -> None:
+        if transaction.parent is None:  # the outermost one: what was not committed is void
+            session.info.pop(OUTBOX_PENDING, None)
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision`` (idempotent)."""

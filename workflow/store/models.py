@@ -44,6 +44,7 @@ __all__ = [
     "DefinitionRow",
     "DepartmentRow",
     "IdempotencyRow",
+    "InboxPreferenceRow",
     "InputFieldRow",
     "InstanceRow",
     "JobRow",
@@ -580,3 +581,13 @@ class WebhookAttemptRow(Base):
     duration_ms: Mapped[int]
     error: Mapped[str | None] = mapped_column(String(500))
     response_excerpt: Mapped[str | None] = mapped_column(String(1000))
+
+
+class InboxPreferenceRow(Base):
+    """A person's saved inbox: the view, filters and sort they chose (web UI)."""
+
+    __tablename__ = "inbox_preferences"
+
+    person: Mapped[str] = mapped_column(String(320), primary_key=True)
+    settings: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]

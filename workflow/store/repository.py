@@ -32,6 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflow.actors import identity
 from workflow.errors import NotFoundError
 from workflow.runtime.audit import AuditRecord, record_hash
+from workflow.store.database import OUTBOX_PENDING
 from workflow.store.fields import field_rows
 from workflow.store.models import (
     AuditRow,
@@ -387,6 +388,8 @@ class Store:
         self, instance_id: uuid.UUID | None, events: list[dict[str, Any]], now: datetime
     ) -> None:
         if events:
+            # published to live listeners after commit (Database.on_commit)
+            self.session.info.setdefault(OUTBOX_PENDING, []).extend(events)
             self._core(
                 _INSERT_OUTBOX,
                 {
