@@ -188,7 +188,8 @@ class Store:
     def _holds(self, row_class: type[Any]) -> bool:
         """Whether the session holds any ``row_class`` object, new or loaded."""
         return any(isinstance(row, row_class) for row in self.session.new) or any(
-            key[0] is row_class for key in self.session.identity_map
+            key[0] is row_class
+            for key in self.session.identity_map.keys()  # noqa: SIM118 (not a dict)
         )
 
     # -- definitions ------------------------------------------------------------------
@@ -217,7 +218,7 @@ class Store:
         if row is None:
             what = f"version {version} of workflow '{key}'" if version else f"workflow '{key}'"
             raise NotFoundError(f"no {what} is registered", workflow=key)
-        return row
+        return int(row)
 
     def next_definition_version(self, key: str) -> int:
         current = self.session.scalar(
