@@ -148,6 +148,23 @@ _CANCEL_JOBS_ORM = (
     .values(status="cancelled", finished_at=bindparam("now"))
 )
 _CANCEL_TASK_JOBS_ORM = _CANCEL_JOBS_ORM.where(JobRow.task_id == bindparam("of_task"))
+_CANCEL_OPEN_TASKS = (
+    update(_TASKS)
+    .where(_TASKS.c.instance_id == bindparam("of_instance"), _TASKS.c.status == "open")
+    .values(status="cancelled", completed_at=bindparam("now"), version=_TASKS.c.version + 1)
+    .returning(*_TASK_VIEW_COLUMNS)
+)
+_CANCEL_OPEN_TASKS_OF_STATE = _CANCEL_OPEN_TASKS.where(_TASKS.c.state == bindparam("of_state"))
+_CANCEL_JOBS_OF_TASKS = (
+    update(_JOBS)
+    .where(_JOBS.c.task_id.in_(bindparam("task_ids", expanding=True)), _JOBS.c.status == "pending")
+    .values(status="cancelled", finished_at=bindparam("now"))
+)
+_CANCEL_JOBS_OF_TASKS_ORM = (
+    update(JobRow)
+    .where(JobRow.task_id.in_(bindparam("task_ids", expanding=True)), JobRow.status == "pending")
+    .values(status="cancelled", finished_at=bindparam("now"))
+)
 # a versioned UPDATE of one row; the columns to set are the parameters' other keys
 _SAVE = {
     row_class: update(table).where(
@@ -297,23 +314,18 @@ class Store:
         """Cancel the instance's open tasks (of ``state``, if given) and their timers;
         the tasks as stored afterwards, read by the UPDATE itself (``RETURNING``)."""
         self.session.flush()  # the acting task's own completion must be in the database
-        query = update(_TASKS).where(_TASKS.c.instance_id == instance_id, _TASKS.c.status == "open")
-        if state is not None:
-            query = query.where(_TASKS.c.state == state)
-        cancelled = [
-            task_view(row)
-            for row in self.session.execute(
-                query.values(status="cancelled", completed_at=now, version=_TASKS.c.version + 1)
-                .returning(*_TASK_VIEW_COLUMNS)
-                .execution_options(synchronize_session=False)
-            )
-        ]
+        params = {"of_instance": instance_id, "now": now}
+        if state is None:
+            rows = self._core(_CANCEL_OPEN_TASKS, params)
+        else:
+            rows = self._core(_CANCEL_OPEN_TASKS_OF_STATE, {**params, "of_state": state})
+        cancelled = [task_view(row) for row in rows]
         if cancelled:
-            self.session.execute(
-                update(JobRow)
-                .where(JobRow.task_id.in_([t.id for t in cancelled]), JobRow.status == "pending")
-                .values(status="cancelled", finished_at=now)
-            )
+            params = {"task_ids": [t.id for t in cancelled], "now": now}
+            if self._holds(JobRow):
+                self.session.execute(_CANCEL_JOBS_OF_TASKS_ORM, params)
+            else:
+                self._core(_CANCEL_JOBS_OF_TASKS, params)
         return cancelled
 
     def cancel_jobs(
