@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -60,3 +61,15 @@ def test_a_failed_request_stores_nothing(
     assert client.post("/api/v1/instances", json=bad, headers=headers).status_code == 422
     assert client.post("/api/v1/instances", json=bad, headers=headers).status_code == 422
     assert _instances(committed) == 0
+
+
+def test_a_repeated_definition_upload_replays_the_first_201(
+    client: Any, make_token: Callable[..., dict[str, str]]
+) -> None:
+    source = (Path(__file__).parent / "data" / "api" / "approval.yaml").read_bytes()
+    headers = make_token() | {"Content-Type": "application/yaml", "Idempotency-Key": "upload-1"}
+    first = client.post("/api/v1/definitions", data=source, headers=headers)
+    second = client.post("/api/v1/definitions", data=source, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 201)  # not 200 "unchanged"
+    assert second.get_json() == first.get_json()
+    assert second.headers["Idempotent-Replayed"] == "true"

@@ -13,6 +13,7 @@ from web.api.models import (
     DefinitionDetail,
     DefinitionList,
     DefinitionPath,
+    IdempotencyHeader,
     problem_content,
 )
 from web.api.respond import Made, changing, json_response
@@ -85,7 +86,7 @@ def get_definition(path: DefinitionPath) -> Response:
 )
 @accepts(*YAML_TYPES)
 @requires("definitions:write")
-def upload_definition() -> Response:
+def upload_definition(header: IdempotencyHeader) -> Response:
     """Register a definition's YAML: 201 for a new version, 200 when this exact
     content is already registered, 422 listing every problem with line and column."""
     try:

@@ -5,15 +5,17 @@ Delivery itself is the worker's (``integrations.outbound``)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 
 from flask import Response, url_for
 from flask_openapi3.models.tag import Tag
 from pydantic import AnyHttpUrl, BaseModel, Field
+from sqlalchemy.orm import Session
 
 from integrations.outbound import create_subscription, update_subscription
 from web.api import bp
+from web.api.models import IdempotencyHeader
+from web.api.respond import Made, changing, json_response
 from web.principal import requires
 from web.uow import read_session, services, unit_of_work
 from workflow import DeliveryView, SubscriptionView, WebhookStore
@@ -115,9 +117,12 @@ def _delivery(view: DeliveryView) -> Delivery:
 
 @bp.post("/webhooks", tags=TAG, responses={201: SubscriptionCreated})
 @requires("webhooks:manage")
-def create_webhook(body: SubscriptionBody) -> Response:
-    """Subscribe a URL to events; the answer holds the secret, once."""
-    with unit_of_work() as session:
+def create_webhook(body: SubscriptionBody, header: IdempotencyHeader) -> Response:
+    """Subscribe a URL to events; the answer holds the secret, once. A repeat with
+    the same ``Idempotency-Key`` replays that first answer verbatim, secret included
+    (the one request that was told it), and creates nothing."""
+
+    def make(session: Session) -> Made:
         view, secret = create_subscription(
             session,
             url=str(body.url),
@@ -126,9 +131,10 @@ def create_webhook(body: SubscriptionBody) -> Response:
             description=body.description,
             now=services().engine.clock.now(),
         )
-    created = SubscriptionCreated.model_validate(view.as_json() | {"secret": secret})
-    location = url_for("api.get_webhook", webhook_id=view.id)
-    return json_response(created, 201, {"Location": location})
+        created = SubscriptionCreated.model_validate(view.as_json() | {"secret": secret})
+        return 201, created, {"Location": url_for("api.get_webhook", webhook_id=view.id)}
+
+    return changing(make)
 
 
 @bp.get("/webhooks", tags=TAG, responses={200: SubscriptionList})
@@ -195,19 +201,14 @@ def webhook_deliveries(path: WebhookPath, query: DeliveriesQuery) -> Response:
     responses={202: Delivery},
 )
 @requires("webhooks:manage")
-def retry_delivery(path: DeliveryPath) -> Response:
-    """Send a delivery again with the same webhook-id, on the worker's next round."""
-    with unit_of_work() as session:
+def retry_delivery(path: DeliveryPath, header: IdempotencyHeader) -> Response:
+    """Send a delivery again with the same webhook-id, on the worker's next round;
+    with an ``Idempotency-Key``, a repeat replays the first answer and queues nothing."""
+
+    def make(session: Session) -> Made:
         view = WebhookStore(session).redeliver(
             path.webhook_id, path.delivery_id, services().engine.clock.now()
         )
-    return json_response(_delivery(view), 202)
+        return 202, _delivery(view), {}
 
-
-def json_response(
-    model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    response = Response(model.model_dump_json(), status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    return changing(make)
