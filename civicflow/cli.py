@@ -679,15 +679,17 @@ def serve(
     demo directory into an empty database, then serves until Ctrl-C. On embedded
     defaults (no CIVICFLOW_IDP_CONFIG) people sign in through the built-in development
     identity provider on its own loopback port."""
-    from web.auth.devidp import check_bind
+    from civicflow.loopback import check_bind
 
     dev_idp = app.settings.idp_config is None and not no_dev_idp
     if dev_idp:
         check_bind(dev_idp_host, force=force_dev_idp)  # before anything listens
 
-    from web.server import patch
+    from gevent import monkey
 
-    patch()  # gevent: before any socket, thread or connection is made
+    # gevent next, before importing web/: its HTTP client (requests, urllib3) must bind
+    # the patched ssl and socket, or a provider's TLS handshake would block every request
+    monkey.patch_all()
 
     import logging
 

@@ -3,8 +3,10 @@
 The server is gevent's WSGI server, the process model Flask-SocketIO will also run
 on (``async_mode="gevent"``); bench/server.py measures it against the threaded
 alternative and bench/README.md says why it won. gevent needs the standard library
-patched before sockets, threads or the database driver are used, so the ``serve``
-command calls ``patch()`` first thing; nothing else in Civicflow patches.
+patched before sockets, threads, ssl or the database driver are used, so the
+``serve`` command patches first thing, before it imports ``web`` (whose HTTP client
+would otherwise bind the unpatched ``ssl``); benchmarks that serve the app call
+``patch()`` the same way.
 
 Before serving, ``bootstrap`` makes the database usable (migrations, the
 definitions directory, the demo directory into an empty database); the factory
@@ -33,7 +35,8 @@ Echo = Callable[[str], None]
 
 
 def patch() -> None:
-    """Make the standard library cooperative (gevent); call before anything else runs."""
+    """Make the standard library cooperative (gevent); call before anything else runs
+    (``civicflow serve`` does the same inline, before importing ``web``)."""
     from gevent import monkey
 
     if not monkey.is_module_patched("socket"):

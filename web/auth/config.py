@@ -10,7 +10,6 @@ than a failed sign-in later.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from civicflow.loopback import is_loopback
 from workflow import DefinitionError, Document, Problem, load_document
 
 __all__ = ["ClaimMapping", "MfaSettings", "ProviderConfig", "load_providers", "parse_providers"]
@@ -232,7 +232,7 @@ class _Provider:
             self.problem("discovery_url", "must end with /.well-known/openid-configuration")
         if parts.scheme == "https":
             return
-        if parts.scheme == "http" and _loopback(parts.hostname or ""):
+        if parts.scheme == "http" and is_loopback(parts.hostname or ""):
             return  # a provider on this machine (tests, the development provider)
         self.problem("discovery_url", "must be an https URL (http only on loopback)")
 
@@ -316,12 +316,3 @@ class _Provider:
             self.problem(("mfa", "max_age"), "'max_age' is seconds, 0 to 86400")
             max_age = 300
         return MfaSettings(acr_values=values[0], accept_amr=values[1], max_age=max_age)
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

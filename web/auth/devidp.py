@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import secrets
 import time
@@ -33,8 +32,9 @@ from joserfc.jwk import RSAKey
 from werkzeug.wrappers import Response
 
 from civicflow.config import Settings
+from civicflow.loopback import DevProviderError, check_bind, is_loopback
 from web.auth.config import MfaSettings, ProviderConfig
-from workflow import CivicflowError, Directory
+from workflow import Directory
 
 __all__ = [
     "CLIENT_ID",
@@ -57,30 +57,6 @@ CLIENT_ID = "civicflow-dev"
 DEV_ACR = "urn:civicflow:dev:single-factor"
 MFA_ACR = "urn:civicflow:dev:mfa"
 ONE_TIME_CODE = "123456"  # shown on the page: this provider proves nothing
-
-
-class DevProviderError(CivicflowError):
-    """The development provider was asked to do something unsafe."""
-
-    title = "Development provider refused"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_bind(host: str, *, force: bool) -> None:
-    """Refuse to listen beyond this machine unless forced."""
-    if not is_loopback(host) and not force:
-        raise DevProviderError(
-            f"the development identity provider signs anyone in as anyone; it will not "
-            f"listen on {host} (not loopback) without --force-dev-idp"
-        )
 
 
 def client_secret(secret_key: str) -> str:
