@@ -2,10 +2,11 @@
 file with the UI's people and workflow, Debian's Chromium driven by Playwright for
 Python (``executable_path``; never ``playwright install``), and people signed in.
 
-Sign-in: until the built-in development provider (issue 10) is on this branch, a
-person's browser context carries an API token acting for them
-(``Authorization: Bearer``) on every request, the socket's handshake included —
-the same authentication seam a browser session goes through.
+Sign-in is a person's: the server runs the built-in development provider on a free
+port (``--dev-idp-port``; its default 8001 would collide between runs), and each
+browser context opens /auth/login, chooses the development sign-in and clicks the
+person, so the session cookie — nothing else — authenticates its pages and its
+socket. API tokens only drive the integration side (starting cases, API claims).
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import DATA, IN_CI
-from tests.servers import ROOT, Server, clean_env
-from workflow import ApiTokens, Database
+from tests.servers import ROOT, Server, clean_env, free_port
+from workflow import ApiTokens, Database, load_directory
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 AXE = (ROOT / "tests" / "vendor" / "axe.min.js").read_text(encoding="utf-8")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+DEV_SIGN_IN = "Sign in with Development sign-in (not for production)"
+SESSION_COOKIE = "civicflow_session"
 
 
 @dataclass
@@ -37,14 +40,20 @@ class World:
     env: dict[str, str]
     db: Database
     tokens: dict[str, str]
+    serve_args: tuple[str, ...]
+    idp_port: int
 
-    def token(self, who: str, *scopes: str) -> str:
+    def restart(self) -> None:
+        """Start the stopped server again, its development provider on the same port."""
+        self.server.start(*self.serve_args)
+
+    def token(self, who: str) -> str:
         """A token acting for ``who`` (an e-mail), or for nobody (an integration)."""
         if who not in self.tokens:
             with self.db.transaction() as session:
                 secret, _ = ApiTokens(session).create(
                     f"browser-{who}",
-                    scopes=scopes or ("tasks:act", "instances:read"),
+                    scopes=("instances:start", "instances:read", "tasks:act"),
                     user=who if "@" in who else None,
                     created_by="tests",
                     now=datetime.now(UTC),
@@ -53,7 +62,7 @@ class World:
         return self.tokens[who]
 
     def api(self, path: str, body: Any, *, who: str = "starter") -> Any:
-        token = self.token(who, "instances:start", "instances:read")
+        token = self.token(who)
         request = urllib.request.Request(
             f"{self.server.url}/api/v1{path}",
             data=json.dumps(body).encode(),
@@ -87,10 +96,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "CIVICFLOW_DIRECTORY_FILE": str(DATA / "ui" / "directory.yaml"),
         }
     )
-    server = Server(env, where / "serve.log").start("--no-worker", "--no-dev-idp")
+    idp_port = free_port()
+    serve_args = ("--no-worker", "--dev-idp-port", str(idp_port))
+    server = Server(env, where / "serve.log").start(*serve_args)
     db = Database(f"sqlite:///{where / 'var' / 'civicflow.db'}")
     try:
-        yield World(server, env, db, {})
+        yield World(server, env, db, {}, serve_args, idp_port)
     finally:
         server.stop()
         db.dispose()
@@ -111,20 +122,30 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def sign_in(page: Any, world: World, email: str) -> None:
+    """Sign ``email`` in as a person would: the login page, the development sign-in,
+    a click on their name; back on Civicflow with a session cookie."""
+    person = load_directory(DATA / "ui" / "directory.yaml").user(email)
+    assert person is not None, f"{email} is not in tests/data/ui/directory.yaml"
+    page.goto("/auth/login?next=/inbox")
+    page.get_by_role("link", name=DEV_SIGN_IN).click()
+    page.wait_for_url(f"http://127.0.0.1:{world.idp_port}/authorize?**")
+    page.get_by_role("button", name=f"Sign in as {person.name}").click()
+    page.wait_for_url(f"{world.server.url}/inbox**")
+    assert any(c["name"] == SESSION_COOKIE for c in page.context.cookies())
+
+
 @pytest.fixture
 def signed_in(world: World, browser: Any) -> Iterator[Callable[..., Any]]:
-    """``signed_in(email, viewport=DESKTOP)`` -> a page in its own browser context."""
+    """``signed_in(email, viewport=DESKTOP)`` -> a signed-in page in its own context."""
     contexts: list[Any] = []
 
     def _open(email: str, viewport: dict[str, int] = DESKTOP) -> Any:
-        context = browser.new_context(
-            base_url=world.server.url,
-            viewport=viewport,
-            extra_http_headers={"Authorization": f"Bearer {world.token(email)}"},
-            locale="en-US",
-        )
+        context = browser.new_context(base_url=world.server.url, viewport=viewport, locale="en-US")
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        sign_in(page, world, email)
+        return page
 
     yield _open
     for context in contexts:
@@ -164,6 +185,7 @@ __all__ = [
     "browser",
     "live_ready",
     "screenshot",
+    "sign_in",
     "signed_in",
     "world",
 ]
