@@ -99,7 +99,7 @@ class Lifecycle(EngineBase):
         if business_key is not None:
             check_text(business_key, what="the business key", max_length=MAX_BUSINESS_KEY)
         store = Store(session)
-        definition = store.latest_definition(workflow, version)
+        definition_id = store.latest_definition_id(workflow, version)
         if business_key is not None:
             existing = store.instance_by_business_key(workflow, business_key)
             if existing is not None:
@@ -108,13 +108,12 @@ class Lifecycle(EngineBase):
                     instance=str(existing.id),
                     business_key=business_key,
                 )
-        runtime = self.runtime(definition)
-        version = definition.version
+        version, runtime = self.pinned(store, definition_id)
         now = self.clock.now()
         step = runtime.start(input, now)
         instance = InstanceRow(
             id=uuid.uuid4(),
-            definition_id=definition.id,
+            definition_id=definition_id,
             workflow_key=workflow,
             business_key=business_key,
             status="running",

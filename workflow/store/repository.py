@@ -62,7 +62,8 @@ __all__ = [
 # without the ORM's bulk-insert machinery.
 _TASKS = Base.metadata.tables[TaskRow.__tablename__]
 _INSERT_TASKS = insert(_TASKS)
-_INSERT_JOBS = insert(Base.metadata.tables[JobRow.__tablename__])
+_JOBS = Base.metadata.tables[JobRow.__tablename__]
+_INSERT_JOBS = insert(_JOBS)
 _INSERT_AUDIT = insert(Base.metadata.tables[AuditRow.__tablename__])
 _INSERT_OUTBOX = insert(Base.metadata.tables[OutboxRow.__tablename__])
 _INSERT_FIELDS = insert(Base.metadata.tables[InputFieldRow.__tablename__])
@@ -89,14 +90,15 @@ _TASK_VIEW_COLUMNS = tuple(
         "version",
     )
 )
+_DEFINITIONS = Base.metadata.tables[DefinitionRow.__tablename__]
 _LATEST_DEFINITION = (
-    select(DefinitionRow)
-    .where(DefinitionRow.key == bindparam("key"))
-    .order_by(DefinitionRow.version.desc())
+    select(_DEFINITIONS.c.id)
+    .where(_DEFINITIONS.c.key == bindparam("key"))
+    .order_by(_DEFINITIONS.c.version.desc())
     .limit(1)
 )
-_DEFINITION_VERSION = select(DefinitionRow).where(
-    DefinitionRow.key == bindparam("key"), DefinitionRow.version == bindparam("version")
+_DEFINITION_VERSION = select(_DEFINITIONS.c.id).where(
+    _DEFINITIONS.c.key == bindparam("key"), _DEFINITIONS.c.version == bindparam("version")
 )
 _INSTANCE = select(InstanceRow).where(InstanceRow.id == bindparam("instance_id"))
 _INSTANCE_FOR_UPDATE = _INSTANCE.with_for_update()
@@ -121,12 +123,23 @@ _TASK_AGAIN = (
     .where(TaskRow.id == bindparam("task_id"))
     .execution_options(populate_existing=True)
 )
-_COMPLETERS = select(TaskRow.completed_by, TaskRow.on_behalf_of).where(
-    TaskRow.instance_id == bindparam("instance_id"),
-    TaskRow.state.in_(bindparam("states", expanding=True)),
-    TaskRow.status == "completed",
+_COMPLETERS = select(_TASKS.c.completed_by, _TASKS.c.on_behalf_of).where(
+    _TASKS.c.instance_id == bindparam("instance_id"),
+    _TASKS.c.state.in_(bindparam("states", expanding=True)),
+    _TASKS.c.status == "completed",
 )
 _CANCEL_JOBS = (
+    update(_JOBS)
+    .where(
+        _JOBS.c.instance_id == bindparam("of_instance"),
+        _JOBS.c.kind.in_(bindparam("kinds", expanding=True)),
+        _JOBS.c.status == "pending",
+    )
+    .values(status="cancelled", finished_at=bindparam("now"))
+)  # (an UPDATE's parameters may not be named like its columns)
+_CANCEL_TASK_JOBS = _CANCEL_JOBS.where(_JOBS.c.task_id == bindparam("of_task"))
+# the same, as ORM statements: they also update the JobRow objects a session holds
+_CANCEL_JOBS_ORM = (
     update(JobRow)
     .where(
         JobRow.instance_id == bindparam("of_instance"),
@@ -134,8 +147,25 @@ _CANCEL_JOBS = (
         JobRow.status == "pending",
     )
     .values(status="cancelled", finished_at=bindparam("now"))
-)  # (an UPDATE's parameters may not be named like its columns)
-_CANCEL_TASK_JOBS = _CANCEL_JOBS.where(JobRow.task_id == bindparam("of_task"))
+)
+_CANCEL_TASK_JOBS_ORM = _CANCEL_JOBS_ORM.where(JobRow.task_id == bindparam("of_task"))
+_CANCEL_OPEN_TASKS = (
+    update(_TASKS)
+    .where(_TASKS.c.instance_id == bindparam("of_instance"), _TASKS.c.status == "open")
+    .values(status="cancelled", completed_at=bindparam("now"), version=_TASKS.c.version + 1)
+    .returning(*_TASK_VIEW_COLUMNS)
+)
+_CANCEL_OPEN_TASKS_OF_STATE = _CANCEL_OPEN_TASKS.where(_TASKS.c.state == bindparam("of_state"))
+_CANCEL_JOBS_OF_TASKS = (
+    update(_JOBS)
+    .where(_JOBS.c.task_id.in_(bindparam("task_ids", expanding=True)), _JOBS.c.status == "pending")
+    .values(status="cancelled", finished_at=bindparam("now"))
+)
+_CANCEL_JOBS_OF_TASKS_ORM = (
+    update(JobRow)
+    .where(JobRow.task_id.in_(bindparam("task_ids", expanding=True)), JobRow.status == "pending")
+    .values(status="cancelled", finished_at=bindparam("now"))
+)
 # a versioned UPDATE of one row; the columns to set are the parameters' other keys
 _SAVE = {
     row_class: update(table).where(
@@ -166,6 +196,20 @@ class Store:
         new instance before its tasks are inserted."""
         return self.session.connection().execute(statement, params)
 
+    def _core_read(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
+        """``_core`` for a query that may read rows the session changed: first the
+        flush the ORM's autoflush would have done (nothing, when the session is clean)."""
+        if self.session.autoflush:
+            self.session.flush()
+        return self._core(statement, params)
+
+    def _holds(self, row_class: type[Any]) -> bool:
+        """Whether the session holds any ``row_class`` object, new or loaded."""
+        return any(isinstance(row, row_class) for row in self.session.new) or any(
+            key[0] is row_class
+            for key in self.session.identity_map.keys()  # noqa: SIM118 (not a dict)
+        )
+
     # -- definitions ------------------------------------------------------------------
 
     def definition(self, definition_id: int) -> DefinitionRow:
@@ -181,16 +225,18 @@ class Store:
             )
         ).one_or_none()
 
-    def latest_definition(self, key: str, version: int | None = None) -> DefinitionRow:
+    def latest_definition_id(self, key: str, version: int | None = None) -> int:
+        """The row id of the workflow's latest version (or of ``version``): just the
+        id, since the engine keeps each definition row's compiled runtime by id."""
         if version is None:
-            row = self.session.scalars(_LATEST_DEFINITION, {"key": key}).first()
+            row = self._core_read(_LATEST_DEFINITION, {"key": key}).scalar()
         else:
             params = {"key": key, "version": version}
-            row = self.session.scalars(_DEFINITION_VERSION, params).first()
+            row = self._core_read(_DEFINITION_VERSION, params).scalar()
         if row is None:
             what = f"version {version} of workflow '{key}'" if version else f"workflow '{key}'"
             raise NotFoundError(f"no {what} is registered", workflow=key)
-        return row
+        return int(row)
 
     def next_definition_version(self, key: str) -> int:
         current = self.session.scalar(
@@ -258,7 +304,7 @@ class Store:
         people a delegate acted for: the input of the four-eyes rule. Identities are
         compared normalised (``workflow.actors.identity``), rows stored before that
         included."""
-        rows = self.session.execute(
+        rows = self._core_read(
             _COMPLETERS, {"instance_id": instance_id, "states": list(states)}
         ).all()
         return {identity(who) for pair in rows for who in pair if who}
@@ -269,23 +315,18 @@ class Store:
         """Cancel the instance's open tasks (of ``state``, if given) and their timers;
         the tasks as stored afterwards, read by the UPDATE itself (``RETURNING``)."""
         self.session.flush()  # the acting task's own completion must be in the database
-        query = update(_TASKS).where(_TASKS.c.instance_id == instance_id, _TASKS.c.status == "open")
-        if state is not None:
-            query = query.where(_TASKS.c.state == state)
-        cancelled = [
-            task_view(row)
-            for row in self.session.execute(
-                query.values(status="cancelled", completed_at=now, version=_TASKS.c.version + 1)
-                .returning(*_TASK_VIEW_COLUMNS)
-                .execution_options(synchronize_session=False)
-            )
-        ]
+        params = {"of_instance": instance_id, "now": now}
+        if state is None:
+            rows = self._core(_CANCEL_OPEN_TASKS, params)
+        else:
+            rows = self._core(_CANCEL_OPEN_TASKS_OF_STATE, {**params, "of_state": state})
+        cancelled = [task_view(row) for row in rows]
         if cancelled:
-            self.session.execute(
-                update(JobRow)
-                .where(JobRow.task_id.in_([t.id for t in cancelled]), JobRow.status == "pending")
-                .values(status="cancelled", finished_at=now)
-            )
+            params = {"task_ids": [t.id for t in cancelled], "now": now}
+            if self._holds(JobRow):
+                self.session.execute(_CANCEL_JOBS_OF_TASKS_ORM, params)
+            else:
+                self._core(_CANCEL_JOBS_OF_TASKS, params)
         return cancelled
 
     def cancel_jobs(
@@ -296,12 +337,19 @@ class Store:
         *,
         task_id: uuid.UUID | None = None,
     ) -> None:
-        """Cancel pending timers that can no longer apply (of one task, if given)."""
-        params = {"of_instance": instance_id, "kinds": list(kinds), "now": now}
-        if task_id is None:
-            self.session.execute(_CANCEL_JOBS, params)
+        """Cancel pending timers that can no longer apply (of one task, if given).
+
+        A plain Core UPDATE, unless the session holds job objects (a worker's, a
+        test's): only then is the ORM's UPDATE worth its cost, which flushes them
+        first and updates them too."""
+        params: dict[str, Any] = {"of_instance": instance_id, "kinds": list(kinds), "now": now}
+        if task_id is not None:
+            params["of_task"] = task_id
+        if self._holds(JobRow):
+            orm = _CANCEL_JOBS_ORM if task_id is None else _CANCEL_TASK_JOBS_ORM
+            self.session.execute(orm, params)
         else:
-            self.session.execute(_CANCEL_TASK_JOBS, {**params, "of_task": task_id})
+            self._core(_CANCEL_JOBS if task_id is None else _CANCEL_TASK_JOBS, params)
 
     def save(self, row: InstanceRow | TaskRow, changes: dict[str, Any]) -> None:
         """Store ``changes`` (column values) to an instance or task row.
