@@ -122,3 +122,25 @@ def test_bulk__an_unknown_task_is_reported(committed: Database, engine: Engine) 
         "NotFoundError",
         None,
     )
+
+
+def test_bulk__a_task_outside_the_viewers_departments_is_reported_as_not_found(
+    committed: Database, engine: Engine
+) -> None:
+    outsider = staff("pat@parks.example.gov", "parks/rangers")
+    [task] = start(committed, engine, 1)
+    missing = uuid.uuid4()
+    theirs, nowhere = bulk(
+        committed,
+        engine,
+        actor=outsider,
+        operation="claim",
+        task_ids=[task, missing],
+        viewer=outsider,
+    )
+    assert theirs.error == {"type": "NotFoundError", "message": f"no task {task}"}
+    assert nowhere.error == {"type": "NotFoundError", "message": f"no task {missing}"}
+    assert theirs.instance_state is None
+    with committed.transaction() as session:
+        row = session.get(TaskRow, task)
+        assert row is not None and (row.status, row.assignee) == ("open", None)

@@ -209,6 +209,7 @@ def bulk_action() -> Response:
             task_ids=ids[:MAX_BULK],
             action=request.form.get("action") or None,
             assignee=request.form.get("assignee") or None,
+            viewer=actor,
         )
     except CivicflowError as refused:
         flash(refused.message, "error")

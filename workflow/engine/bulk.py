@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from workflow.actors import Actor
 from workflow.engine import Engine
-from workflow.errors import CivicflowError, InvalidDataError
+from workflow.errors import CivicflowError, InvalidDataError, NotFoundError
+from workflow.inbox.lookup import find_task
 from workflow.store.database import Database
 from workflow.store.models import InstanceRow, TaskRow
 
@@ -63,6 +64,7 @@ def bulk(
     action: str | None = None,
     data: Any = None,
     assignee: str | None = None,
+    viewer: Actor | None = None,
 ) -> list[BulkResult]:
     """Apply ``operation`` to each task, each in its own transaction, in the order
     given; a task id listed twice is handled (and reported) once.
@@ -71,6 +73,11 @@ def bulk(
     ``assign`` needs ``assignee``. Errors Civicflow raises on purpose (conflict,
     forbidden, invalid data, not found) are reported per task; anything else is a
     fault, not a refusal, and propagates — the tasks before it stay committed.
+
+    ``viewer`` is the department boundary (``workflow.inbox.lookup``): a task outside
+    it is refused, in its own transaction before anything is done, exactly like one
+    that does not exist — same error, no instance state — so a selection of guessed
+    ids reveals nothing of another agency's work. ``None`` binds to no person.
     """
     if operation not in OPERATIONS:
         raise InvalidDataError(f"unknown bulk operation '{operation}': use claim, assign or act")
@@ -85,6 +92,8 @@ def bulk(
     for task_id in unique:
         try:
             with db.transaction() as session:
+                if viewer is not None:
+                    find_task(session, task_id, viewer=viewer)
                 state = _apply(
                     session, engine, operation, task_id, actor, action or "", data, assignee
                 )
@@ -94,7 +103,9 @@ def bulk(
                     task_id=task_id,
                     ok=False,
                     error={"type": type(error).__name__, "message": error.message},
-                    instance_state=_state_of(db, task_id),
+                    instance_state=(
+                        None if isinstance(error, NotFoundError) else _state_of(db, task_id)
+                    ),
                 )
             )
         else:
