@@ -185,16 +185,29 @@ def test_a_killed_worker__loses_nothing_and_doubles_nothing(pg: Database, worker
 
 
 def kill_holding_leases(
-    db: Database, victim: subprocess.Popen[bytes], name: str = "victim"
+    db: Database,
+    victim: subprocess.Popen[bytes],
+    name: str = "victim",
+    *,
+    applied: int = 0,
+    timeout: float = 60,
 ) -> list[int]:
-    """SIGKILL the victim at a moment it holds claimed jobs (it is frozen with SIGSTOP
-    to look); returns the ids it held, read after its connections died."""
-    for _ in range(200):
+    """SIGKILL the victim at the first moment it holds claimed jobs and has applied at
+    least ``applied`` of its own; returns the ids it held, read after its connections
+    died.
+
+    The victim runs in short slices: it is frozen with SIGSTOP to look and resumed
+    for a few milliseconds at a time, so however loaded the machine, it gets only a
+    few jobs further than the condition before it is caught."""
+    deadline = time.monotonic() + timeout
+    while True:
         victim.send_signal(signal.SIGSTOP)
-        if leased_to(db, name):
+        if leased_to(db, name) and (applied == 0 or jobs_done(db, by=name) >= applied):
             break
+        if victim.poll() is not None or time.monotonic() > deadline:
+            break  # the caller's assertion on what was held reports it
         victim.send_signal(signal.SIGCONT)
-        time.sleep(0.01)
+        time.sleep(0.005)
     victim.kill()
     victim.wait()
     time.sleep(0.3)  # let PostgreSQL notice the dead connections and roll them back
