@@ -3,7 +3,7 @@ and 500 connected clients spread over 50 queue rooms, beside the bare Flask-Sock
 emit -> receive latency measured in the same run (the ceiling).
 
 * **civicflow** — a real ``civicflow serve --no-worker`` (gevent, ``TCP_NODELAY`` on
-  every accepted socket) over a fresh SQLite file with 50 one-task workflows, one per
+  every accepted socket) over a fresh database with 50 one-task workflows, one per
   queue ``bench/qNN``, and one person per client, each in one queue (client ``i`` in
   queue ``i % 50``). An action is ``POST /api/v1/instances`` (start a workflow whose
   first task opens in queue ``q``): request -> engine -> commit -> outbox -> emit to
@@ -15,7 +15,16 @@ Clients are python-socketio ``AsyncClient``s (websocket transport) in one asynci
 loop in this process; actions are sent one at a time with a short pause, so the
 figures are latency, not throughput. Each client's first event per level is a warm-up.
 
+The database is the embedded default (a SQLite file in a temporary directory) unless
+``--database-url`` names another. A PostgreSQL URL names a database this script
+creates and drops at the end (``CREATE``/``DROP DATABASE`` through the server's
+``postgres`` database, like bench/engine.py and bench/inbox.py); it refuses one that
+already exists, so it never drops data it did not make. Without a database name
+(``postgresql+psycopg://postgres@127.0.0.1:5432/``) it makes up
+``civicflow_bench_rt_<random>``. A SQLite URL is used as given and kept.
+
     .venv/bin/python bench/realtime.py [--actions 100] [--clients 1,100,500]
+                                       [--database-url URL]
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -142,6 +154,40 @@ def _tokens(db_url: str, people: int) -> tuple[list[str], str]:
     return secrets, starter
 
 
+@contextmanager
+def _database(url: str | None, where: Path) -> Iterator[tuple[str, bool]]:
+    """The URL to serve from, and whether it is the embedded default. A PostgreSQL
+    database is created here (refused if it exists) and dropped afterwards."""
+    if url is None:
+        yield f"sqlite:///{where / 'var' / 'civicflow.db'}", True
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("postgresql"):
+        yield url, False
+        return
+    name = parsed.database or f"civicflow_bench_rt_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            taken = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if taken:
+                raise SystemExit(
+                    f"database {name!r} exists: name one this benchmark may create and drop"
+                )
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield parsed.set(database=name).render_as_string(hide_password=False), False
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 # -- measuring -----------------------------------------------------------------------------
 
 
@@ -220,6 +266,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--clients", default="1,100,500")
+    parser.add_argument(
+        "--database-url",
+        help="default: the embedded SQLite file; a PostgreSQL URL names a database "
+        "this script creates and drops (it must not exist)",
+    )
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.bare_server:
@@ -227,7 +278,10 @@ def main() -> None:
         return
     levels = [int(c) for c in options.clients.split(",")]
     people = max(levels)
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        _database(options.database_url, Path(tmp)) as (db_url, embedded),
+    ):
         where = Path(tmp)
         definitions, directory = _world(where, people)
         env = {k: v for k, v in os.environ.items() if not k.startswith("CIVICFLOW_")}
@@ -236,6 +290,8 @@ def main() -> None:
             CIVICFLOW_DEFINITIONS_DIR=str(definitions),
             CIVICFLOW_DIRECTORY_FILE=str(directory),
         )
+        if not embedded:
+            env["CIVICFLOW_DATABASE_URL"] = db_url
         port, bare_port = _free_port(), _free_port()
         logs = (where / "serve.log").open("w"), (where / "bare.log").open("w")
         serve = ["serve", "--no-worker", "--no-dev-idp", "--port", str(port)]
@@ -256,8 +312,12 @@ def main() -> None:
         try:
             _wait_ready(f"http://127.0.0.1:{port}/readyz", civicflow, where / "serve.log")
             _wait_ready(f"http://127.0.0.1:{bare_port}/readyz", bare, where / "bare.log")
-            tokens, starter = _tokens(f"sqlite:///{where / 'var' / 'civicflow.db'}", people)
-            print(f"{options.actions} actions per level, {QUEUES} queue rooms, gevent, TCP_NODELAY")
+            tokens, starter = _tokens(db_url, people)
+            backend = db_url.split(":", 1)[0].split("+", 1)[0]
+            print(
+                f"{options.actions} actions per level, {QUEUES} queue rooms, gevent, "
+                f"TCP_NODELAY, {backend}"
+            )
             for clients in levels:
                 ceiling = asyncio.run(
                     _measure(

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import staff
 from tests.oidc.agencies import Agency
 from tests.oidc.relying_party import Browser, RelyingParty
+from web.files import attachment_store
 from workflow import SYSTEM
 
 ANA = "ana.ortiz@planning.example.gov"  # agency A: planning
@@ -25,15 +27,30 @@ ROUTES = [
     ("POST", "/api/v1/instances/{instance}/signal", {"event": "anything"}),
     ("POST", "/api/v1/instances/{instance}/cancel", {"reason": "not mine"}),
     ("POST", "/api/v1/instances/{instance}/comments", {"body": "hello"}),
+    ("GET", "/api/v1/instances/{instance}/attachments", None),
+    ("GET", "/api/v1/instances/{instance}/attachments/{attachment}", None),
 ]
 
 
 def fire_task(rp: RelyingParty) -> dict[str, str]:
+    """Agency B's open task, and a file a fire supervisor attached to it."""
     with rp.database.transaction() as session:
-        view = rp.services.engine.start(
+        engine = rp.services.engine
+        view = engine.start(
             session, workflow="sso-sign-off", input={"department": "fire"}, actor=SYSTEM
         )
-        return {"task": str(view.open_tasks()[0].id), "instance": str(view.id)}
+        task = view.open_tasks()[0]
+        attached = engine.attach(
+            session,
+            instance_id=view.id,
+            task_id=task.id,
+            filename="inspection.txt",
+            content_type="text/plain",
+            content=b"fire inspection notes",
+            files=attachment_store(rp.services.settings),
+            actor=staff(ROSA, "fire/supervisors"),
+        )
+        return {"task": str(task.id), "instance": str(view.id), "attachment": str(attached.id)}
 
 
 def signed_in(rp: RelyingParty, provider: str, email: str) -> tuple[Browser, dict[str, str]]:
@@ -85,3 +102,13 @@ def test_agency_b_sees_and_acts_on_its_own_work(
     assert ids["task"] in browser.get("/api/v1/tasks?view=queues").text
     claimed = browser.post(f"/api/v1/tasks/{ids['task']}/claim", headers=headers)
     assert claimed.status_code == 200, claimed.text
+
+
+def test_agency_b_downloads_the_file_of_its_own_case(
+    relying_party: RelyingParty, agency_b: Agency
+) -> None:
+    ids = fire_task(relying_party)
+    browser, _ = signed_in(relying_party, "agency-b", ROSA)
+    answer = browser.get(f"/api/v1/instances/{ids['instance']}/attachments/{ids['attachment']}")
+    assert answer.status_code == 200, answer.text
+    assert answer.content == b"fire inspection notes"

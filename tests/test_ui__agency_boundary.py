@@ -24,6 +24,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/tasks/{task}/unclaim", {"data": {"version": "1"}}),
     ("POST", "/tasks/{task}/comments", {"data": {"body": "hello from planning"}}),
     ("POST", "/tasks/{task}/attachments", {"files": {"file": ("notes.txt", b"site notes")}}),
+    ("GET", "/tasks/{task}/attachments/{attachment}", {}),
 ]
 BULK = [
     {"operation": "claim"},
@@ -78,12 +79,13 @@ def test_agency_a_is_told_agency_bs_task_does_not_exist(
     route: str,
     form: dict[str, Any],
 ) -> None:
-    task = fire_task(relying_party)["task"]
+    ids = fire_task(relying_party)
+    task = ids["task"]
     nowhere = str(uuid.uuid4())
     browser, csrf = signed_in(relying_party, "agency-a", ANA)
     before = snapshot(relying_party, task)
-    theirs = send(browser, method, route.format(task=task), form, csrf)
-    missing = send(browser, method, route.format(task=nowhere), form, csrf)
+    theirs = send(browser, method, route.format(**ids), form, csrf)
+    missing = send(browser, method, route.format(task=nowhere, attachment=uuid.uuid4()), form, csrf)
     assert theirs.status_code == missing.status_code == 404, theirs.text
     assert page_text(theirs, task) == page_text(missing, nowhere)
     assert snapshot(relying_party, task) == before
@@ -139,3 +141,18 @@ def test_agency_b_claims_and_comments_on_its_own_task_through_the_pages(
     assert (claimed.status_code, commented.status_code) == (302, 302), commented.text
     status, assignee, _, _, comments, _, _ = snapshot(relying_party, task)
     assert (status, assignee, comments) == ("open", ROSA, 1)
+
+
+def test_agency_b_downloads_the_file_on_its_own_task(
+    relying_party: RelyingParty, agency_b: Agency
+) -> None:
+    """The download route answers inside the boundary, so its 404 above is the
+    boundary's and not a broken link's."""
+    ids = fire_task(relying_party)
+    browser, _ = signed_in(relying_party, "agency-b", ROSA)
+    page = browser.get(f"/tasks/{ids['task']}")
+    link = f"/tasks/{ids['task']}/attachments/{ids['attachment']}"
+    assert f'href="{link}"' in page.text
+    answer = browser.get(link)
+    assert answer.status_code == 200
+    assert answer.content == b"fire inspection notes"

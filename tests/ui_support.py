@@ -3,6 +3,9 @@ way to start cases and to act as a person (an API token acting for them)."""
 
 from __future__ import annotations
 
+import html
+import io
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -67,3 +70,29 @@ def start_inspection(ui_world: Database, engine: Engine) -> Callable[..., str]:
 
 def text_of(answer: Any) -> str:
     return str(answer.get_data(as_text=True))
+
+
+def upload(client: Any, headers: Headers, task: str, name: str, content: bytes, kind: str) -> str:
+    """Attach a file through the task page's form, as a person does; the href of its
+    download link on the page that follows."""
+    answer = client.post(
+        f"/tasks/{task}/attachments",
+        data={"file": (io.BytesIO(content), name, kind)},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 302, text_of(answer)
+    links = attachment_links(client.get(f"/tasks/{task}", headers=headers))
+    assert links, "the page lists no attachment link"
+    return links[-1][0]
+
+
+def attachment_links(page: Any) -> list[tuple[str, str]]:
+    """Each attachment link of a task page: its href and its text, as read aloud."""
+    found = re.findall(
+        r'<a href="(/tasks/[^"]+/attachments/[^"]+)"[^>]*>(.*?)</a>', text_of(page), re.S
+    )
+    return [
+        (html.unescape(href), " ".join(html.unescape(re.sub(r"<[^>]+>", "", t)).split()))
+        for href, t in found
+    ]

@@ -38,6 +38,7 @@ from workflow import (
     InvalidDataError,
     InvariantError,
     NotFoundError,
+    StoredContentError,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "ProblemError",
     "install",
     "problem_response",
+    "stored_content_damaged",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str]] = {
     "expression-failed": (422, "An expression of the workflow failed"),
     "rate-limited": (429, "Too many requests"),
     "internal": (500, "Internal error"),
+    "stored-content-damaged": (500, "Stored content missing or damaged"),
     "unavailable": (503, "Service unavailable"),
 }
 
@@ -135,6 +138,8 @@ _INTEGRATION_KINDS: tuple[tuple[type[CivicflowError], str], ...] = (
 def _from_civicflow(error: CivicflowError) -> Response:
     if isinstance(error, InvariantError):  # our bug, not the request's: a logged 500
         return _internal(error)
+    if isinstance(error, StoredContentError):  # our storage's fault: logged, and said so
+        return stored_content_damaged(error)
     context = {k: str(v) for k, v in error.context.items()}
     for cls, kind in _INTEGRATION_KINDS:
         if isinstance(error, cls):
@@ -199,6 +204,18 @@ def _from_http(error: HTTPException) -> Response:
     if code == 429:
         response.headers["Retry-After"] = str(retry_after())  # the refusing limit's window
     return response
+
+
+def stored_content_damaged(error: StoredContentError) -> Response:
+    """A file whose stored bytes are missing or changed: a 500 that says so (no retry
+    helps; an operator must restore it), logged with what identifies the file."""
+    log.error("stored content damaged: %s %s", error.message, error.context)
+    return problem_response(
+        "stored-content-damaged",
+        f"{error.message}; nothing was sent. The error was logged: an administrator "
+        "must restore the file from a backup.",
+        context={k: str(v) for k, v in error.context.items()} or None,
+    )
 
 
 def _internal(error: Exception) -> Response:

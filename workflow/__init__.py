@@ -56,7 +56,9 @@ from workflow.errors import (
     InvariantError,
     NotFoundError,
     Problem,
+    StoredContentError,
 )
+from workflow.inbox.attachments import AttachmentContent, open_attachment
 from workflow.inbox.case_notes import case_attachments, case_comments
 from workflow.inbox.lookup import (
     InstancePage,
@@ -124,6 +126,7 @@ __all__ = [
     "Actor",
     "ApiTokens",
     "Assurance",
+    "AttachmentContent",
     "AttachmentStore",
     "AttachmentView",
     "Attempt",
@@ -173,6 +176,7 @@ __all__ = [
     "Refusal",
     "SignInSession",
     "SignIns",
+    "StoredContentError",
     "StoredResponse",
     "SubscriptionView",
     "SystemClock",
@@ -211,6 +215,7 @@ __all__ = [
     "load_definition",
     "load_directory",
     "load_document",
+    "open_attachment",
     "parse_directory",
     "queue_counts",
     "read_definition",

@@ -23,6 +23,7 @@ __all__ = [
     "InvariantError",
     "NotFoundError",
     "Problem",
+    "StoredContentError",
 ]
 
 
@@ -97,6 +98,15 @@ class NotFoundError(CivicflowError):
     """The named definition, instance or task does not exist."""
 
     title = "Not found"
+
+
+class StoredContentError(CivicflowError):
+    """Stored bytes are missing, or are not the bytes that were recorded (another
+    size or SHA-256): the server's storage failed or was tampered with, not the
+    request. Nothing is handed out; over HTTP it is a logged 500 that says so, since
+    no retry or other input can fix it — an operator restores the file."""
+
+    title = "Stored content damaged"
 
 
 class ConflictError(CivicflowError):

@@ -157,6 +157,25 @@ class Comment(BaseModel):
     mentions: list[str]
 
 
+class Attachment(BaseModel):
+    """A file attached to the instance or one of its tasks; ``links.content`` downloads
+    it (the bytes, in ``content_type``, checked against ``sha256``)."""
+
+    id: uuid.UUID
+    task_id: uuid.UUID | None
+    filename: str
+    content_type: str
+    size: int = Field(description="in bytes")
+    sha256: str
+    uploaded_by: str
+    created_at: datetime
+    links: dict[str, Link] = Field(description="``content``: the file itself")
+
+
+class AttachmentList(BaseModel):
+    items: list[Attachment]
+
+
 # -- requests --------------------------------------------------------------------------------
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -219,6 +238,11 @@ class DefinitionPath(BaseModel):
 
 class InstancePath(BaseModel):
     instance_id: uuid.UUID
+
+
+class AttachmentPath(BaseModel):
+    instance_id: uuid.UUID
+    attachment_id: uuid.UUID
 
 
 class TaskPath(BaseModel):

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from web.api import definitions, instances, people, tasks, webhooks
+from web.api import attachments, definitions, instances, people, tasks, webhooks
 
-__all__ = ["definitions", "instances", "people", "tasks", "webhooks"]
+__all__ = ["attachments", "definitions", "instances", "people", "tasks", "webhooks"]

@@ -8,12 +8,14 @@ page: a stale action (someone acted first) shows the fresh state and says so.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from web.files import attachment_store, download
 from web.principal import current_principal
 from web.ui import bp, context
 from web.ui.forms import Field, fields_of, parse_submission
@@ -25,6 +27,7 @@ from workflow import (
     ForbiddenError,
     InvalidDataError,
     NotFoundError,
+    StoredContentError,
     TaskPermissions,
     WorkflowSpec,
     case_attachments,
@@ -33,10 +36,14 @@ from workflow import (
     definition_source,
     find_instance,
     find_task,
+    open_attachment,
     to_mermaid,
 )
 
 SPECS = "civicflow.ui.specs"
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
 
 
 def _spec(session: Any, workflow: str, version: int) -> WorkflowSpec:
@@ -61,7 +68,7 @@ def diagram(spec: WorkflowSpec, state: str) -> str:
 
 def _files(settings: Any) -> AttachmentStore:
     # below the app's request-size limit, so the engine's own check names the limit
-    return AttachmentStore(settings.data_dir / "attachments", max_bytes=900 * 1024)
+    return attachment_store(settings, max_bytes=900 * 1024)
 
 
 def _task_id(text: str) -> uuid.UUID:
@@ -69,6 +76,15 @@ def _task_id(text: str) -> uuid.UUID:
         return uuid.UUID(text)
     except ValueError:
         abort(404)
+
+
+def size_text(size: int) -> str:
+    """A file size as a person reads it (the exact byte count below 1 KB)."""
+    if size < 1024:
+        return str(_("%(count)s bytes", count=size))
+    if size < 1024 * 1024:
+        return str(_("%(size).1f KB", size=size / 1024))
+    return str(_("%(size).1f MB", size=size / (1024 * 1024)))
 
 
 def render_task(
@@ -91,7 +107,9 @@ def render_task(
         spec = _spec(session, instance.workflow, instance.definition_version)
         task_spec = spec.task_spec(task.state, task.branch)
         comments = case_comments(session, instance.id)
-        attachments = case_attachments(session, instance.id)
+        attachments = [
+            {**a, "size_text": size_text(a["size"])} for a in case_attachments(session, instance.id)
+        ]
         permissions = engine.permissions(session, task_id=task.id, actor=actor)
     fields = fields_of(task_spec.form.schema if task_spec.form else None, values)
     errors = field_errors or {}
@@ -271,3 +289,40 @@ def attach(task_id: str) -> Any:
         return render_task(ident, status=422, alert=("error", error.message))
     flash(_("File attached."), "success")
     return redirect(url_for("ui.task_page", task_id=task_id) + "#attachments")
+
+
+@bp.get("/tasks/<task_id>/attachments/<attachment_id>")
+def download_attachment(task_id: str, attachment_id: str) -> Any:
+    """A file of the task's case, as a download (``web.files.download``). Outside the
+    viewer's departments it is "not found", like a task or file that does not exist;
+    a file whose stored bytes are damaged re-renders the task with a 500 that says
+    so — nothing is sent, and the server log names the file."""
+    try:
+        ident, wanted = uuid.UUID(task_id), uuid.UUID(attachment_id)
+    except ValueError:
+        return render_template("ui/not_found.html", **context()), 404
+    principal = current_principal()
+    with read_session() as session:
+        actor = principal.actor(session)
+        try:
+            task = find_task(session, ident, viewer=actor)
+            opened = open_attachment(
+                session,
+                attachment_store(services().settings),
+                instance_id=task.instance_id,
+                attachment_id=wanted,
+                viewer=actor,
+            )
+        except NotFoundError:
+            return render_template("ui/not_found.html", **context()), 404
+        except StoredContentError as error:
+            log.error("stored content damaged: %s %s", error.message, error.context)
+            opened = None
+    if opened is None:
+        message = _(
+            "This file cannot be downloaded: its stored copy is missing or damaged, so "
+            "nothing was sent. The problem was logged; ask an administrator to restore "
+            "the file from a backup."
+        )
+        return render_task(ident, status=500, alert=("error", message))
+    return download(opened)

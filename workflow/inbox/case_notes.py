@@ -51,6 +51,7 @@ def case_attachments(session: Session, instance_id: uuid.UUID) -> list[dict[str,
             "sha256": row.sha256,
             "uploaded_by": row.uploaded_by,
             "created_at": row.created_at,
+            "task_id": str(row.task_id) if row.task_id else None,
         }
         for row in rows
     ]

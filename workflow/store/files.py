@@ -4,6 +4,8 @@ Files are written once under ``<root>/ab/cd/<sha256>`` (identical uploads share 
 file) and are only ever handed back as downloads: the web layer serves them with
 ``Content-Disposition: attachment`` and ``nosniff``. Types that a browser would run
 (HTML, SVG, JavaScript, XML) are refused at upload, whatever the file is called.
+Reading checks the bytes against the SHA-256 (and size) recorded at upload, so a
+damaged or substituted file is reported, not served.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from workflow.errors import InvalidDataError, NotFoundError
+from workflow.errors import InvalidDataError, NotFoundError, StoredContentError
 
 __all__ = ["DEFAULT_TYPES", "AttachmentStore"]
 
@@ -94,11 +96,33 @@ class AttachmentStore:
             os.replace(temporary, path)
         return digest
 
-    def read(self, digest: str) -> bytes:
+    def read(self, digest: str, *, size: int | None = None) -> bytes:
+        """The bytes stored under ``digest``, checked against it (and against ``size``
+        when the caller recorded one): a file that is gone, cut short or changed on
+        disk is ``StoredContentError``, never handed out as if it were the upload."""
         path = self.path(digest)
-        if not path.is_file():
-            raise NotFoundError("the attachment's content is missing", sha256=digest)
-        return path.read_bytes()
+        try:
+            content = path.read_bytes()
+        except FileNotFoundError as error:
+            raise StoredContentError(
+                "the attachment's stored content is missing", sha256=digest
+            ) from error
+        except IsADirectoryError as error:
+            raise StoredContentError(
+                "the attachment's stored content is not a file", sha256=digest
+            ) from error
+        if size is not None and len(content) != size:
+            raise StoredContentError(
+                f"the attachment's stored content is {len(content)} bytes, "
+                f"not the {size} that were uploaded",
+                sha256=digest,
+            )
+        if hashlib.sha256(content).hexdigest() != digest:
+            raise StoredContentError(
+                "the attachment's stored content does not match the SHA-256 recorded at upload",
+                sha256=digest,
+            )
+        return content
 
     def path(self, digest: str) -> Path:
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
