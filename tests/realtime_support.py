@@ -30,15 +30,19 @@ def need_redis() -> None:
         pytest.skip(why)
 
 
-def until(condition: Callable[[], Any], *, timeout: float = 60, what: str = "") -> Any:
-    """Wait for ``condition()`` to be truthy (generous timeout: CI is loaded); its value."""
+def until(
+    condition: Callable[[], Any], *, timeout: float = 60, what: str | Callable[[], str] = ""
+) -> Any:
+    """Wait for ``condition()`` to be truthy (generous timeout: CI is loaded); its value.
+    ``what`` describes it on failure (a callable: evaluated then, with the final state)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {what or condition}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"still not true after {timeout} s: {said or condition}")
         time.sleep(0.1)
 
 
