@@ -111,8 +111,8 @@ def install(app: Flask, services: Services) -> Realtime:
 
 def presence_for(settings: Settings) -> Presence:
     """Shared through Redis when configured (any process sees every viewer), in this
-    process's memory otherwise. Connects lazily: nothing touches Redis until a socket
-    says what it views."""
+    process's memory otherwise. Connects lazily: nothing touches Redis before this
+    process's first socket connects (and starts the heartbeat)."""
     if not settings.redis_url:
         return MemoryPresence()
     from web.realtime.presence_redis import RedisPresence

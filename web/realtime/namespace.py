@@ -48,6 +48,7 @@ class InboxNamespace(Namespace):  # type: ignore[misc]
         self.presence = presence
         self.people: dict[str, tuple[Principal, Actor]] = {}  # sid -> who is connected
         self._beating = False
+        self._start_lock = threading.Lock()
         self._stopping = threading.Event()
 
     # -- connection ---------------------------------------------------------------------
@@ -145,22 +146,30 @@ class InboxNamespace(Namespace):  # type: ignore[misc]
             self.announce(left)
 
     def _start_beating(self) -> None:
-        if self._beating or self.presence.beat_interval is None or self._stopping.is_set():
+        """The first connection starts the heartbeat; its first beat happens here, so
+        this process counts as alive before its first socket says what it views."""
+        if self.presence.beat_interval is None:
             return
-        self._beating = True
+        with self._start_lock:
+            if self._beating or self._stopping.is_set():
+                return
+            self._beating = True
+        self._beat_once()
         self.socketio.start_background_task(self._beat_forever)
 
     def _beat_forever(self) -> None:
         interval = self.presence.beat_interval
-        while interval is not None and not self._stopping.is_set():
-            try:
-                for task_id in self.presence.beat():
-                    self.announce(task_id)
-            except PresenceError as error:
-                log.warning("presence heartbeat failed: %s", error)
-            except Exception:  # never let the heartbeat die: presence would vanish
-                log.exception("presence heartbeat failed")
-            self._stopping.wait(interval)
+        while interval is not None and not self._stopping.wait(interval):
+            self._beat_once()
+
+    def _beat_once(self) -> None:
+        try:
+            for task_id in self.presence.beat():
+                self.announce(task_id)
+        except PresenceError as error:
+            log.warning("presence heartbeat failed: %s", error)
+        except Exception:  # never let the heartbeat die: presence would vanish
+            log.exception("presence heartbeat failed")
 
     def _authenticate(self) -> Principal | None:
         authentication = Authentication.of(current_app)
