@@ -61,6 +61,9 @@ class Settings:
     webhook_secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     webhook_allow_private: bool = False
     webhook_max_body: int = 256 * 1024
+    # Presence with CIVICFLOW_REDIS_URL: a web process that stops beating (killed,
+    # lost) has its viewers dropped this many seconds after its last heartbeat.
+    presence_ttl_seconds: int = 30
 
     def webhook_secret(self, source: str) -> tuple[str, ...]:
         """The secrets of inbound source ``source`` (``permit-portal`` is read from
@@ -111,6 +114,7 @@ class Settings:
             },
             webhook_allow_private=_flag(get("WEBHOOK_ALLOW_PRIVATE")),
             webhook_max_body=int(get("WEBHOOK_MAX_BODY") or 256 * 1024),
+            presence_ttl_seconds=_positive("PRESENCE_TTL_SECONDS", get("PRESENCE_TTL_SECONDS"), 30),
         )
 
 

@@ -1,15 +1,49 @@
 """Helpers for the live-inbox tests: a Socket.IO test client on ``/inbox`` sharing
-the HTTP test client's cookies, and a case started through the API."""
+the HTTP test client's cookies, a case started through the API, and the test Redis
+(unreachable: a skip off CI, a failure on CI)."""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+import redis
 from flask_socketio import SocketIOTestClient
 
-from tests.conftest import DATA
+from tests.conftest import DATA, IN_CI
 
 NAMESPACE = "/inbox"
+REDIS_URL = os.environ.get("CIVICFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def need_redis() -> None:
+    """Skip (fail on CI) unless the test Redis answers."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        why = f"Redis at {REDIS_URL} is unreachable ({error}); set CIVICFLOW_TEST_REDIS_URL"
+        if IN_CI:
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+def until(
+    condition: Callable[[], Any], *, timeout: float = 60, what: str | Callable[[], str] = ""
+) -> Any:
+    """Wait for ``condition()`` to be truthy (generous timeout: CI is loaded); its value.
+    ``what`` describes it on failure (a callable: evaluated then, with the final state)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            said = what() if callable(what) else what
+            raise AssertionError(f"still not true after {timeout} s: {said or condition}")
+        time.sleep(0.1)
 
 
 def socket(app: Any, client: Any, headers: dict[str, str] | None = None) -> SocketIOTestClient:

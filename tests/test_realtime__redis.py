@@ -4,7 +4,6 @@ second process reaches a socket connected to the first (the Redis message queue)
 from __future__ import annotations
 
 import json
-import os
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -12,31 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import socketio
 
-from tests.conftest import DATA, IN_CI
+from tests.conftest import DATA
+from tests.realtime_support import REDIS_URL, need_redis
 from tests.servers import Server, civicflow, clean_env
 
-REDIS_URL = os.environ.get("CIVICFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 BEN = "ben@planning.example.gov"
-
-
-def _redis_unavailable() -> str | None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        return f"Redis at {REDIS_URL} is unreachable ({error}); set CIVICFLOW_TEST_REDIS_URL"
-    return None
 
 
 @pytest.fixture
 def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server, dict[str, str]]]:
-    why = _redis_unavailable()
-    if why:
-        if IN_CI:
-            pytest.fail(why)
-        pytest.skip(why)
+    need_redis()
     env = clean_env(
         {
             "CIVICFLOW_DATA_DIR": str(tmp_path / "var"),

@@ -119,5 +119,17 @@ def serve(app: Any, services: Services, *, host: str, port: int, worker: bool, e
     )
     server.serve_forever()
     stop.set()
+    _close_realtime(app)
     if worker_thread is not None:
         worker_thread.join(timeout=10)
+
+
+def _close_realtime(app: Any) -> None:
+    """Withdraw this process's viewers so colleagues see them leave now, not after the
+    presence TTL (a killed process cannot, and relies on the TTL)."""
+    from web.realtime import Realtime
+
+    try:
+        Realtime.of(app).close()
+    except Exception:  # stopping anyway: the TTL cleans up what this could not
+        log.exception("realtime close failed")

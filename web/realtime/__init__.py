@@ -9,6 +9,13 @@ outbound webhooks carry. With ``CIVICFLOW_REDIS_URL`` the emits go through Redis
 every web process reaches its own clients; a separate worker process uses
 ``emitter(settings)``, a write-only ``SocketIO(message_queue=...)``. Without Redis
 the emits stay in this process.
+
+Presence (who views a task) follows the same rule: ``presence_for(settings)`` gives
+the Redis-backed store when ``CIVICFLOW_REDIS_URL`` is set — every process reads and
+writes the same viewers, a dead process's viewers expire after
+``CIVICFLOW_PRESENCE_TTL_SECONDS`` — and the in-memory one otherwise
+(``web.realtime.presence``). ``Realtime.close()`` withdraws this process's viewers
+when ``civicflow serve`` stops.
 """
 
 from __future__ import annotations
@@ -24,10 +31,10 @@ from flask_socketio import SocketIO
 from civicflow.config import Settings
 from civicflow.services import Services
 from web.realtime.namespace import InboxNamespace
-from web.realtime.presence import Presence
+from web.realtime.presence import MemoryPresence, Presence
 from web.realtime.rooms import NAMESPACE, rooms_for
 
-__all__ = ["CHANNEL", "NAMESPACE", "Publisher", "Realtime", "emitter", "install"]
+__all__ = ["CHANNEL", "NAMESPACE", "Publisher", "Realtime", "emitter", "install", "presence_for"]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -61,6 +68,12 @@ class Realtime:
         found: Realtime = app.extensions[EXTENSION]
         return found
 
+    def close(self) -> None:
+        """The process stops: no more emits on commit; its viewers leave now (rather
+        than when their heartbeat expires)."""
+        self.unsubscribe()
+        self.namespace.close()
+
 
 def async_mode() -> str:
     """gevent when ``civicflow serve`` patched the process for it, threads otherwise
@@ -84,7 +97,7 @@ def install(app: Flask, services: Services) -> Realtime:
         ping_interval=10,
         ping_timeout=10,
     )
-    namespace = InboxNamespace(NAMESPACE, services, Presence())
+    namespace = InboxNamespace(NAMESPACE, services, presence_for(settings))
     socketio.on_namespace(namespace)
     publisher = Publisher(socketio)
     unsubscribe = services.db.on_commit(publisher.publish)
@@ -94,6 +107,17 @@ def install(app: Flask, services: Services) -> Realtime:
     if auth is not None and hasattr(auth, "on_sessions_ended"):
         auth.on_sessions_ended.append(namespace.disconnect_sessions)  # back-channel logout
     return realtime
+
+
+def presence_for(settings: Settings) -> Presence:
+    """Shared through Redis when configured (any process sees every viewer), in this
+    process's memory otherwise. Connects lazily: nothing touches Redis before this
+    process's first socket connects (and starts the heartbeat)."""
+    if not settings.redis_url:
+        return MemoryPresence()
+    from web.realtime.presence_redis import RedisPresence
+
+    return RedisPresence.from_url(settings.redis_url, ttl=settings.presence_ttl_seconds)
 
 
 def emitter(settings: Settings) -> Publisher | None:
