@@ -19,6 +19,7 @@ from web.files import attachment_store, download
 from web.principal import current_principal
 from web.ui import bp, context
 from web.ui.forms import Field, fields_of, parse_submission
+from web.ui.presence import shown_presence
 from web.uow import read_session, services, unit_of_work
 from workflow import (
     AttachmentStore,
@@ -135,6 +136,7 @@ def render_task(
             comments=comments,
             attachments=attachments,
             now=engine.clock.now(),
+            presence=shown_presence([task.id], actor.id).get(str(task.id)),
         ),
     )
     return page, status
