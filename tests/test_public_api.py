@@ -77,6 +77,8 @@ EXPORTS = [
     "Notification",
     "NotificationQueue",
     "OutboxEvent",
+    "PendingAction",
+    "PendingActions",
     "People",
     "Problem",
     "Reason",
