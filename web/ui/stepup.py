@@ -5,7 +5,7 @@ The engine refuses with ``needs_mfa``; instead of showing the refusal, the page
 keeps the submission server-side (``PendingActions``: bound to this sign-in
 session, the task, the version the person saw, the action and the form data;
 single-use; ten minutes) and sends the browser to ``/auth/step-up`` with the resume
-URL as ``next``. The resume route (``web.ui.tasks.resume``) replays the action once
+URL as ``next``. The resume route (``web.ui.resume``) replays the action once
 through the engine. Plain redirects only: it works without JavaScript.
 """
 
