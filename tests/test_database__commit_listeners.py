@@ -44,3 +44,22 @@ def test_rolled_back_transaction_tells_listeners_nothing(
     finally:
         remove()
     assert heard == []
+
+
+def test_a_rolled_back_savepoint_forgets_its_events_while_the_rest_commits(
+    committed: Database, engine: Engine
+) -> None:
+    heard: list[list[dict[str, Any]]] = []
+    remove = committed.on_commit(heard.append)
+    try:
+        with committed.transaction() as session:
+            engine.register(session, read("valid/minimal"), path="minimal.yaml")
+            engine.start(session, workflow="minimal", input={}, actor=CLERK, business_key="kept")
+            with pytest.raises(RuntimeError), committed.savepoint(session):
+                engine.start(session, workflow="minimal", input={}, actor=CLERK)
+                raise RuntimeError("this command was refused after writing its events")
+    finally:
+        remove()
+    assert len(heard) == 1
+    started = [e for e in heard[0] if e["type"] == "instance.started"]
+    assert len(started) == 1

@@ -9,6 +9,7 @@ from tests.oidc.relying_party import Browser, RelyingParty
 from web.auth.devidp import MFA_ACR, ONE_TIME_CODE
 
 ANA = "ana.ortiz@planning.example.gov"
+BEN = "ben.okafor@planning.example.gov"
 
 
 def dev_sign_in(browser: Browser, email: str, otp: str = "") -> int:
@@ -50,3 +51,19 @@ def test_the_sign_in_page_lists_the_development_provider(
 ) -> None:
     page = Browser(relying_party_with_dev_provider).get("/auth/login").text
     assert "Sign in with Development sign-in (not for production)" in page
+
+
+def test_a_step_up_lists_the_person_first_and_asks_for_the_code(
+    relying_party_with_dev_provider: RelyingParty,
+) -> None:
+    browser = Browser(relying_party_with_dev_provider)
+    assert dev_sign_in(browser, BEN) == 303
+    authorization = browser.start("dev", path="/auth/step-up?next=/auth/me")
+    page = browser.http.get(authorization, timeout=10).text
+    assert "asks you to confirm your identity with a second factor" in page
+    assert page.index("Sign in as Ben Okafor") < page.index("Sign in as Ana Ortiz")
+    response = browser.http.post(
+        authorization, data={"email": BEN, "otp": ONE_TIME_CODE}, allow_redirects=False
+    )
+    assert browser.get(urljoin(authorization, response.headers["location"])).status_code == 303
+    assert browser.me().json()["mfa"] is True

@@ -78,6 +78,8 @@ EXPORTS = [
     "Notification",
     "NotificationQueue",
     "OutboxEvent",
+    "PendingAction",
+    "PendingActions",
     "People",
     "Problem",
     "Reason",

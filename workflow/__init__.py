@@ -84,6 +84,7 @@ from workflow.language.graph import to_dot, to_mermaid
 from workflow.language.loader import Document, load_document
 from workflow.language.spec import WebhookTrigger, WorkflowSpec
 from workflow.people.directory import Directory, load_directory, parse_directory
+from workflow.people.pending_actions import PendingAction, PendingActions
 from workflow.people.registry import People
 from workflow.people.sign_ins import SignIns, SignInSession
 from workflow.people.tokens import TOKEN_SCOPES, ApiTokens, TokenInfo
@@ -170,6 +171,8 @@ __all__ = [
     "Notification",
     "NotificationQueue",
     "OutboxEvent",
+    "PendingAction",
+    "PendingActions",
     "People",
     "Problem",
     "Reason",

@@ -220,8 +220,11 @@ def create_dev_provider(
         except Exception as error:  # Authlib's OAuth2Error: show it, never redirect
             return Response(f"invalid authorization request: {error}", 400, mimetype="text/plain")
         if request.method == "GET":
-            people = sorted(state.directory.users.values(), key=lambda p: p.name)
-            return render_template_string(_PAGE, people=people, code=ONE_TIME_CODE)
+            # a step-up names the person (login_hint): them first, the code asked for
+            hint = request.args.get("login_hint", "").lower()
+            people = sorted(state.directory.users.values(), key=lambda p: (p.email != hint, p.name))
+            mfa = MFA_ACR in request.args.get("acr_values", "").split()
+            return render_template_string(_PAGE, people=people, code=ONE_TIME_CODE, mfa=mfa)
         person = state.directory.user(request.form.get("email", ""))
         if person is None:
             return Response("unknown person", 400, mimetype="text/plain")
@@ -323,8 +326,11 @@ _PAGE = """<!DOCTYPE html>
 <h1>Development sign-in</h1>
 <p role="alert"><strong>For development only.</strong> Anyone who reaches this page can
 sign in as anyone. Production uses each agency's own identity provider.</p>
+{% if mfa %}<p><strong>Civicflow asks you to confirm your identity with a second factor.
+</strong> Type the one-time code <code>{{ code }}</code> beside your name, then sign in.
+</p>{% else %}
 <p>Type the one-time code <code>{{ code }}</code> to sign in with MFA (needed for tasks
-marked <code>assurance: mfa</code>).</p>
+marked <code>assurance: mfa</code>).</p>{% endif %}
 <ul>
 {% for person in people %}
 <li><form method="post">

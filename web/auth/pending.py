@@ -30,6 +30,9 @@ class Pending:
     next: str
     step_up: bool
     started: float  # seconds since the epoch, by the app's clock
+    # a step-up that fails returns to ``next`` (which then finds no MFA and says so)
+    # instead of ending on the refusal page: a page that kept the person's work
+    back: bool = False
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:

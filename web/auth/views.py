@@ -94,19 +94,29 @@ def start(provider: str) -> Any:
 @public
 def step_up() -> Any:
     """Re-authenticate with MFA at the person's own provider; without a session the
-    person is sent to sign in first."""
+    person is sent to sign in first. ``on_failure=return`` sends a failed or
+    cancelled step-up back to ``next`` too, instead of the refusal page."""
     token = token_of(request)
     found = resume(services(), token) if token else None
     if found is None:
         return redirect(url_for("auth.login", next=request.args.get("next")), 303)
     client = _state().clients[found.provider]
     return _redirect_to_provider(
-        client, next=request.args.get("next"), step_up=True, login_hint=found.email
+        client,
+        next=request.args.get("next"),
+        step_up=True,
+        login_hint=found.email,
+        back=request.args.get("on_failure") == "return",
     )
 
 
 def _redirect_to_provider(
-    client: ProviderClient, *, next: str | None, step_up: bool, login_hint: str | None = None
+    client: ProviderClient,
+    *,
+    next: str | None,
+    step_up: bool,
+    login_hint: str | None = None,
+    back: bool = False,
 ) -> Response:
     secret = current_app.config["SECRET_KEY"]
     flow = pending.Pending(
@@ -117,6 +127,7 @@ def _redirect_to_provider(
         next=pending.safe_next(next),
         step_up=step_up,
         started=_now(),
+        back=back,
     )
     try:
         url = client.authorization_url(
@@ -160,9 +171,9 @@ def callback(provider: str) -> Any:
         response = _complete(provider, flow)
     except SignInError as error:
         log.warning("sign-in at %s refused: %s", provider, error.message)
-        response = _refused(error.message, provider=provider)
+        response = _failed(provider, flow, error.message)
     except CivicflowError as error:
-        response = _refused(error.message, provider=provider)
+        response = _failed(provider, flow, error.message)
     if flows:
         response.set_cookie(
             pending.COOKIE,
@@ -176,6 +187,17 @@ def callback(provider: str) -> Any:
     else:
         response.delete_cookie(pending.COOKIE, path="/auth/")
     return response
+
+
+def _failed(provider: str, flow: pending.Pending | None, message: str) -> Response:
+    """The refusal page; or, for a step-up asked to return (``on_failure=return``),
+    back to where it started: that page finds the session still without MFA and
+    shows the person's kept work with its own message. The session is unchanged."""
+    if flow is not None and flow.step_up and flow.back and flow.provider == provider:
+        response = redirect(flow.next, 303)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return _refused(message, provider=provider)
 
 
 def _complete(provider: str, flow: pending.Pending | None) -> Response:

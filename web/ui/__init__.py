@@ -58,7 +58,7 @@ def _to_sign_in() -> Response:
 
 
 def install(app: Flask, services: Services) -> None:
-    from web.ui import inbox, tasks  # noqa: F401  (their routes register on bp)
+    from web.ui import inbox, resume, tasks  # noqa: F401  (their routes register on bp)
 
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")

@@ -20,6 +20,7 @@ from web.principal import current_principal
 from web.ui import bp, context
 from web.ui.forms import Field, fields_of, parse_submission
 from web.ui.presence import shown_presence
+from web.ui.stepup import needs_step_up, offered, step_up_url, to_step_up
 from web.uow import read_session, services, unit_of_work
 from workflow import (
     AttachmentStore,
@@ -72,7 +73,7 @@ def _files(settings: Any) -> AttachmentStore:
     return attachment_store(settings, max_bytes=900 * 1024)
 
 
-def _task_id(text: str) -> uuid.UUID:
+def task_id_of(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
     except ValueError:
@@ -112,6 +113,7 @@ def render_task(
             {**a, "size_text": size_text(a["size"])} for a in case_attachments(session, instance.id)
         ]
         permissions = engine.permissions(session, task_id=task.id, actor=actor)
+    actions, step_up = offered(principal, permissions)
     fields = fields_of(task_spec.form.schema if task_spec.form else None, values)
     errors = field_errors or {}
     summary: list[tuple[Field | None, str]] = [
@@ -128,8 +130,9 @@ def render_task(
             field_errors=errors,
             error_summary=summary,
             alert=alert,
-            may=_may(permissions),
-            allowed_actions=[a for a, refusal in permissions.actions.items() if refusal is None],
+            may=_may(permissions) | {"act": bool(actions)},
+            allowed_actions=actions,
+            step_up=step_up,
             act_refusal=next((r.message for r in permissions.actions.values() if r), None),
             description=task_spec.description,
             diagram=diagram(spec, instance.state),
@@ -154,19 +157,20 @@ def _may(permissions: TaskPermissions) -> dict[str, bool]:
 
 @bp.get("/tasks/<task_id>")
 def task_page(task_id: str) -> Any:
-    return render_task(_task_id(task_id))
+    return render_task(task_id_of(task_id))
 
 
-def _refused(task_id: uuid.UUID, error: CivicflowError, **kept: Any) -> Any:
+def refused_page(task_id: uuid.UUID, error: CivicflowError, **kept: Any) -> Any:
+    conversion = kept.pop("conversion", {})
     if isinstance(error, ConflictError):
         message = _(
             "Someone else changed this task before you did, so nothing was saved. "
             "This is the task as it is now."
-        )
-        return render_task(task_id, status=409, alert=("warning", message))
+        )  # the person's entries stay in the form, if the task still has one
+        return render_task(task_id, status=409, alert=("warning", message), **kept)
     if isinstance(error, InvalidDataError):
         errors = {e.path: e.message for e in error.errors} or {"/": error.message}
-        errors.update(kept.pop("conversion", {}))
+        errors.update(conversion)
         return render_task(task_id, status=422, field_errors=errors, **kept)
     status = 403 if isinstance(error, ForbiddenError) else 404
     return render_task(task_id, status=status, alert=("error", error.message), **kept)
@@ -174,7 +178,7 @@ def _refused(task_id: uuid.UUID, error: CivicflowError, **kept: Any) -> Any:
 
 @bp.post("/tasks/<task_id>/act")
 def act(task_id: str) -> Any:
-    ident = _task_id(task_id)
+    ident = task_id_of(task_id)
     principal = current_principal()
     action = request.form.get("action", "")
     try:
@@ -195,24 +199,41 @@ def act(task_id: str) -> Any:
     data, conversion, shown = parse_submission(fields, request.form)
     if conversion:
         return render_task(ident, status=422, field_errors=conversion, values=shown)
+    step_up: str | None = None
     try:
         with unit_of_work() as session:
-            services().engine.act(
-                session,
-                task_id=ident,
-                action=action,
-                actor=principal.actor(session),
-                data=data,
-                expected_version=expected,
-            )
+            try:
+                with services().db.savepoint(session):  # a refusal leaves it usable
+                    services().engine.act(
+                        session,
+                        task_id=ident,
+                        action=action,
+                        actor=principal.actor(session),
+                        data=data,
+                        expected_version=expected,
+                    )
+            except CivicflowError as error:
+                if not needs_step_up(principal, error):
+                    raise
+                step_up = step_up_url(
+                    session,
+                    principal,
+                    task_id=ident,
+                    version=expected,
+                    action=action,
+                    data=data,
+                    shown=shown,
+                )
     except CivicflowError as error:
-        return _refused(ident, error, values=shown)
+        return refused_page(ident, error, values=shown)
+    if step_up is not None:  # kept (committed): now the provider asks for MFA
+        return to_step_up(step_up)
     flash(_("Done: “%(title)s” — %(action)s.", title=task.title, action=action), "success")
     return redirect(url_for("ui.inbox"))
 
 
 def _teamwork(task_id: str, command: str) -> Any:
-    ident = _task_id(task_id)
+    ident = task_id_of(task_id)
     principal = current_principal()
     try:
         expected = int(request.form.get("version", ""))
@@ -227,7 +248,7 @@ def _teamwork(task_id: str, command: str) -> Any:
                 raise ConflictError("the task changed", task=str(ident))
             getattr(engine, command)(session, task_id=ident, actor=actor)
     except CivicflowError as error:
-        return _refused(ident, error)
+        return refused_page(ident, error)
     flash(
         _("You hold this task now.") if command == "claim" else _("Back in the queue."), "success"
     )
@@ -246,7 +267,7 @@ def unclaim(task_id: str) -> Any:
 
 @bp.post("/tasks/<task_id>/comments")
 def comment(task_id: str) -> Any:
-    ident = _task_id(task_id)
+    ident = task_id_of(task_id)
     principal = current_principal()
     try:
         with unit_of_work() as session:
@@ -267,7 +288,7 @@ def comment(task_id: str) -> Any:
 
 @bp.post("/tasks/<task_id>/attachments")
 def attach(task_id: str) -> Any:
-    ident = _task_id(task_id)
+    ident = task_id_of(task_id)
     principal = current_principal()
     upload = request.files.get("file")
     if upload is None or not upload.filename:

@@ -398,6 +398,7 @@ class EngineBase:
             body["entered"] = list(step.entered)
         if actor.assurance is not None:
             body["assurance"] = actor.assurance.as_json()
+            body["mfa"] = actor.mfa  # proven (and recent enough) when the action was taken
         return audit_row(
             AuditRecord(
                 stream=f"instance:{instance.id}",

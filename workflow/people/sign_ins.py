@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workflow.actors import Assurance
+from workflow.people.pending_actions import PendingActions
 from workflow.store.models import LogoutTokenRow, SignInSessionRow, UserRow
 
 __all__ = ["SignInSession", "SignIns"]
@@ -139,11 +140,13 @@ class SignIns:
         self, token: str, *, assurance: Assurance, id_token: str, now: datetime
     ) -> str | None:
         """Record a re-authentication's proof on the session it strengthened, under a
-        new token (the old one stops working); None when the session is gone."""
+        new token (the old one stops working; actions kept for the session follow
+        it); None when the session is gone."""
         row = self.session.get(SignInSessionRow, _digest(token))
         if row is None or row.ended_at is not None:
             return None
         fresh = secrets.token_urlsafe(32)
+        PendingActions(self.session).move(row.id, _digest(fresh))
         row.id = _digest(fresh)
         row.acr, row.amr = assurance.acr, list(assurance.amr)
         row.auth_time = _time(assurance.auth_time)

@@ -140,6 +140,22 @@ class Database:
         with _busy_is_retryable(), self.sessions() as session, session.begin():
             yield session
 
+    @staticmethod
+    @contextmanager
+    def savepoint(session: Session) -> Iterator[Session]:
+        """A savepoint inside ``session``'s transaction, for a command that may be
+        refused while the caller's own work in the transaction must still commit.
+        When it rolls back, the outbox events written inside it are forgotten too,
+        so the live listeners never hear of a change that did not happen."""
+        pending: list[dict[str, Any]] = session.info.setdefault(OUTBOX_PENDING, [])
+        mark = len(pending)
+        try:
+            with session.begin_nested():
+                yield session
+        except BaseException:
+            del pending[mark:]
+            raise
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for commands that only read: its transaction is rolled back at

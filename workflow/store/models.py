@@ -53,6 +53,7 @@ __all__ = [
     "MembershipRow",
     "NotificationRow",
     "OutboxRow",
+    "PendingActionRow",
     "QueueRow",
     "SignInSessionRow",
     "SubstituteRow",
@@ -342,6 +343,28 @@ class SignInSessionRow(Base):
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     ended_why: Mapped[str | None] = mapped_column(String(100))
+
+
+class PendingActionRow(Base):
+    """An action a signed-in person submitted on a task that needs MFA, kept while
+    they confirm their identity at their provider (step-up) and replayed once after.
+
+    ``id`` is the SHA-256 of the random resume token (the token itself lives only in
+    the resume URL); ``session_id`` binds it to the sign-in session that submitted it
+    (``SignIns.step_up`` moves it along when the session gets its new id). ``data`` is
+    what the engine will validate; ``shown`` is the form as typed, to fill it again."""
+
+    __tablename__ = "pending_actions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    task_id: Mapped[uuid.UUID]
+    task_version: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]]
+    shown: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class LogoutTokenRow(Base):
