@@ -56,6 +56,7 @@
       try { fresh[id] = JSON.parse(el.getAttribute("data-viewers")); } catch (ignored) { /* keep none */ }
     });
     presence = fresh;
+    Object.keys(heard).forEach(function (id) { if (heard[id] <= since) { delete heard[id]; } });
     paintPresence();
   }
 
