@@ -1,9 +1,11 @@
 """Two staff of one queue see each other's claim and completion within a second,
 without reloading (counts included); a person of another department sees nothing
-and their socket hears nothing; presence shows who is looking at a task."""
+and their socket hears nothing; presence shows who is looking at a task, also on a
+page loaded after they started looking."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -82,3 +84,19 @@ def test_the_queue_sees_who_is_viewing_a_task(world: World, signed_in: Callable[
     expect(ben.get_by_role("row").filter(has_text="7 Glance St")).to_contain_text(
         "Viewing now: Ana Ortiz", timeout=SECOND
     )
+
+    # A page loaded after she started viewing knows at once (no presence change is
+    # coming), and keeps knowing after the script's resync redraws the table.
+    later = signed_in(BEN)
+    later.goto("/inbox?view=queues")
+    row = later.get_by_role("row").filter(has_text="7 Glance St")
+    expect(row).to_contain_text("Viewing now: Ana Ortiz", timeout=SECOND)
+    live_ready(later)
+    expect(later.locator("#inbox-live")).to_have_attribute("data-synced", re.compile(r"\d"))
+    expect(row).to_contain_text("Viewing now: Ana Ortiz", timeout=SECOND)
+
+    ana.goto("/inbox?view=queues")  # she leaves the task: events still update the row
+    for page in (ben, later):
+        expect(page.get_by_role("row").filter(has_text="7 Glance St")).not_to_contain_text(
+            "Viewing now", timeout=SECOND
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -38,8 +39,8 @@ def shared() -> Iterator[Factory]:
     client = redis.Redis.from_url(REDIS_URL)
     prefix = f"civicflow-test:{uuid.uuid4().hex}:presence:"
 
-    def make(ttl: float = 30) -> RedisPresence:
-        return RedisPresence(client, ttl=ttl, prefix=prefix)
+    def make(ttl: float = 30, *, through: redis.Redis | None = None) -> RedisPresence:
+        return RedisPresence(through or client, ttl=ttl, prefix=prefix)
 
     yield make
     for key in client.scan_iter(match=f"{prefix}*"):
@@ -81,6 +82,22 @@ def test_a_socket_views_one_task_at_a_time(store: Presence) -> None:
     assert store.view(TASK, ANA) is None  # the same task again: nothing left
     assert store.view(OTHER, ANA) == TASK
     assert (store.viewers(TASK), store.viewers(OTHER)) == ([], [WHO_ANA])
+
+
+def test_a_page_of_tasks_is_read_at_once(store: Presence) -> None:
+    store.view(TASK, ANA)
+    store.view(TASK, BEN)
+    store.view(OTHER, ANA_AGAIN)
+    nobody = str(uuid.uuid4())
+    assert store.viewers_of([TASK, OTHER, nobody]) == {
+        TASK: [WHO_ANA, WHO_BEN],
+        OTHER: [WHO_ANA],
+        nobody: [],
+    }
+    assert store.viewers_of([OTHER, OTHER]) == {OTHER: [WHO_ANA]}
+    assert store.viewers_of([]) == {}
+    store.leave(ANA_AGAIN.sid)
+    assert store.viewers_of([TASK, OTHER]) == {TASK: [WHO_ANA, WHO_BEN], OTHER: []}
 
 
 def test_closing_withdraws_every_viewer_of_the_process(store: Presence) -> None:
@@ -125,6 +142,48 @@ def test_a_process_that_stops_beating_loses_its_viewers_after_the_ttl(
     assert TASK not in living.beat()  # swept once, by one process
 
 
+def test_a_page_read_leaves_out_a_dead_process_before_any_sweep(shared: Factory) -> None:
+    dying, living = shared(ttl=1), shared(ttl=30)
+    dying.beat()
+    living.beat()
+    dying.view(TASK, ANA)
+    dying.view(OTHER, ANA_AGAIN)
+    living.view(TASK, BEN)
+    assert living.viewers_of([TASK, OTHER]) == {TASK: [WHO_ANA, WHO_BEN], OTHER: [WHO_ANA]}
+    # ``dying`` never beats again and nobody sweeps: the read itself applies the rule.
+    until(
+        lambda: living.viewers_of([TASK, OTHER]) == {TASK: [WHO_BEN], OTHER: []},
+        what=lambda: f"still seen: {living.viewers_of([TASK, OTHER])}",
+    )
+    assert living.client.zscore(f"{living.prefix}alive", dying.process) is not None  # unswept
+    assert living.viewers(TASK) == [WHO_BEN]  # one rule for both reads
+
+
+class Counting(redis.Redis):
+    """A real client that counts the commands it sends (one per round trip here)."""
+
+    sent = 0
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.sent += 1
+        return super().execute_command(*args, **options)
+
+
+def test_a_page_of_fifty_rows_costs_one_round_trip(shared: Factory) -> None:
+    store = shared(through=Counting.from_url(REDIS_URL))
+    store.beat()
+    page = [str(uuid.uuid4()) for _ in range(50)]
+    store.view(page[0], ANA)
+    store.view(page[49], BEN)
+    store.viewers_of(page[:1])  # the script is loaded into Redis once per client
+    client = store.client
+    assert isinstance(client, Counting)
+    client.sent = 0
+    found = store.viewers_of(page)
+    assert client.sent == 1
+    assert (found[page[0]], found[page[49]], found[page[7]]) == ([WHO_ANA], [WHO_BEN], [])
+
+
 def test_a_process_wrongly_dropped_writes_its_viewers_back(shared: Factory) -> None:
     stalled, other = shared(ttl=1), shared(ttl=1)
     stalled.beat()
@@ -155,6 +214,8 @@ def test_an_unreachable_redis_is_a_presence_error() -> None:
         store.view(TASK, ANA)
     with pytest.raises(PresenceError):
         store.viewers(TASK)
+    with pytest.raises(PresenceError):
+        store.viewers_of([TASK, OTHER])
     assert store.leave(ANA.sid) is None  # it never recorded the socket
 
 

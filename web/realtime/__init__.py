@@ -68,6 +68,18 @@ class Realtime:
         found: Realtime = app.extensions[EXTENSION]
         return found
 
+    @staticmethod
+    def installed(app: Flask) -> Realtime | None:
+        """The app's realtime layer, or None when it has none (pages then render
+        without presence rather than fail)."""
+        found: Realtime | None = app.extensions.get(EXTENSION)
+        return found
+
+    @property
+    def presence(self) -> Presence:
+        """The store the namespace announces from: pages read the same viewers."""
+        return self.namespace.presence
+
     def close(self) -> None:
         """The process stops: no more emits on commit; its viewers leave now (rather
         than when their heartbeat expires)."""

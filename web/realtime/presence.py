@@ -21,6 +21,7 @@ process's viewers expired), so their queues hear about it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -57,6 +58,12 @@ class Presence(Protocol):
 
     def viewers(self, task_id: str) -> list[dict[str, str]]:
         """Who looks at ``task_id`` (each person once, however many tabs), by name."""
+        ...
+
+    def viewers_of(self, task_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+        """``viewers()`` of every task of a page at once (one read of the store, so a
+        page that renders who views its rows costs one round trip, not one per row);
+        every asked task is a key, with ``[]`` when nobody views it."""
         ...
 
     def beat(self) -> list[str]:
@@ -101,6 +108,10 @@ class MemoryPresence:
     def viewers(self, task_id: str) -> list[dict[str, str]]:
         with self._lock:
             return people(list(self._viewing.get(task_id, {}).values()))
+
+    def viewers_of(self, task_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+        with self._lock:
+            return {t: people(list(self._viewing.get(t, {}).values())) for t in task_ids}
 
     def beat(self) -> list[str]:
         return []

@@ -12,12 +12,13 @@ Keys (``prefix`` defaults to ``civicflow:presence:``):
 
 Liveness is per process, not per viewer: every ``beat_interval`` (a third of the TTL)
 a process pushes its own deadline ``TTL`` ahead — one write however many sockets it
-holds. ``viewers()`` ignores the fields of processes past their deadline, so a
-killed process's viewers vanish from every answer at most ``TTL`` after its last
-beat; the next ``beat()`` of any living process then removes them for good and
-returns their tasks, which that process announces to the tasks' queues. A process
-that was wrongly declared dead (it stalled longer than the TTL) notices on its next
-beat (its deadline had passed) and writes its viewers back. The task hashes and
+holds. ``viewers()`` and ``viewers_of()`` (a page's tasks in one script) ignore
+the fields of processes past their deadline, so a killed process's viewers vanish
+from every answer at most ``TTL`` after its last beat; the next ``beat()`` of any
+living process then removes them for good and returns their tasks, which that
+process announces to the tasks' queues. A process that was wrongly declared dead (it
+stalled longer than the TTL) notices on its next beat (its deadline had passed) and
+writes its viewers back. The task hashes and
 process sets also expire (twice the TTL, refreshed on each beat) so nothing is left
 behind when every process is gone.
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -62,26 +63,32 @@ return 0
 """
 )
 
-# KEYS: task hash, alive. Returns the values of the living processes' fields and
-# drops those of processes that are gone (their tasks are still announced by SWEEP).
+# KEYS: alive, then one hash per task. Returns, per task in KEYS' order, the values
+# of the living processes' fields, and drops those of processes that are gone (their
+# tasks are still announced by SWEEP). One script for a whole page of tasks: one
+# round trip, each process's liveness looked up once.
 _VIEWERS = (
     _NOW
     + """
-local entries = redis.call('HGETALL', KEYS[1])
-local living, known = {}, {}
-for i = 1, #entries, 2 do
-  local process = string.match(entries[i], '^([^:]*):')
-  if known[process] == nil then
-    local score = redis.call('ZSCORE', KEYS[2], process)
-    known[process] = score ~= false and tonumber(score) >= now
+local known, answer = {}, {}
+for k = 2, #KEYS do
+  local entries = redis.call('HGETALL', KEYS[k])
+  local living = {}
+  for i = 1, #entries, 2 do
+    local process = string.match(entries[i], '^([^:]*):')
+    if known[process] == nil then
+      local score = redis.call('ZSCORE', KEYS[1], process)
+      known[process] = score ~= false and tonumber(score) >= now
+    end
+    if known[process] then
+      living[#living + 1] = entries[i + 1]
+    else
+      redis.call('HDEL', KEYS[k], entries[i])
+    end
   end
-  if known[process] then
-    living[#living + 1] = entries[i + 1]
-  else
-    redis.call('HDEL', KEYS[1], entries[i])
-  end
+  answer[#answer + 1] = living
 end
-return living
+return answer
 """
 )
 
@@ -186,13 +193,22 @@ class RedisPresence:
             return left
 
     def viewers(self, task_id: str) -> list[dict[str, str]]:
+        return self.viewers_of([task_id])[task_id]
+
+    def viewers_of(self, task_ids: Sequence[str]) -> dict[str, list[dict[str, str]]]:
+        asked = list(dict.fromkeys(task_ids))
+        if not asked:
+            return {}
+        keys = [self._alive, *(self._task_key(t) for t in asked)]
         with _reporting():
-            values = self._viewers(keys=[self._task_key(task_id), self._alive])
-        found = []
-        for value in values:
-            entry = json.loads(value)
-            found.append(Viewer(sid="", email=str(entry["email"]), name=str(entry["name"])))
-        return people(found)
+            answers = self._viewers(keys=keys)
+        found: dict[str, list[dict[str, str]]] = {}
+        for task_id, values in zip(asked, answers, strict=True):
+            entries = [json.loads(value) for value in values or []]
+            found[task_id] = people(
+                [Viewer(sid="", email=str(e["email"]), name=str(e["name"])) for e in entries]
+            )
+        return found
 
     def beat(self) -> list[str]:
         with self._lock, _reporting():

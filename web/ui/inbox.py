@@ -3,7 +3,8 @@ person), cursor pages, and bulk claim/assign/act on the selected rows.
 
 ``?fragment=1`` answers only the live part of the page (counts and table): the
 script asks for it on every realtime event and after every reconnect, so the page
-is always redrawn from the server's answer, never from the script's guesses.
+is always redrawn from the server's answer, never from the script's guesses —
+who views each row included (``web.ui.presence``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 
 from web.principal import current_principal
 from web.ui import bp, context
+from web.ui.presence import shown_presence
 from web.uow import read_session, services, unit_of_work
 from workflow import (
     MAX_BULK,
@@ -155,6 +157,7 @@ def inbox() -> Any:
         now=now,
         link=link,
         max_bulk=MAX_BULK,
+        presence=shown_presence([t.id for t in items], actor.id),
     )
     template = "ui/_inbox_live.html" if request.args.get("fragment") else "ui/inbox.html"
     return render_template(template, **values), 400 if error else 200

@@ -19,6 +19,7 @@ from web.files import attachment_store, download
 from web.principal import current_principal
 from web.ui import bp, context
 from web.ui.forms import Field, fields_of, parse_submission
+from web.ui.presence import shown_presence
 from web.ui.stepup import needs_step_up, offered, step_up_url, to_step_up
 from web.uow import read_session, services, unit_of_work
 from workflow import (
@@ -138,6 +139,7 @@ def render_task(
             comments=comments,
             attachments=attachments,
             now=engine.clock.now(),
+            presence=shown_presence([task.id], actor.id).get(str(task.id)),
         ),
     )
     return page, status

@@ -2,7 +2,10 @@
  * Pages work without this script; with it, the inbox table and counts are fetched
  * again (?fragment=1) on every task event and after every (re)connect — the server's
  * answer is the truth, the script never edits rows from its own guesses. Changes are
- * announced in the page's polite live region; presence shows who views a task. */
+ * announced in the page's polite live region; presence shows who views a task.
+ * Presence too comes from the server: each page and fragment carries the viewers of
+ * the tasks it shows (data-viewers), which replace the script's map on every load
+ * and resync; presence events keep it current in between. */
 (function () {
   "use strict";
   if (typeof io !== "function") { return; }
@@ -12,6 +15,8 @@
   var messages = JSON.parse((document.getElementById("cf-messages") || {}).textContent || "{}");
   var me = document.body.getAttribute("data-me") || "";
   var presence = {};
+  var heard = {}; // task id -> number of the last presence event about it
+  var events = 0; // presence events so far
   var inflight = null;
 
   function say(text) {
@@ -37,10 +42,29 @@
     });
   }
 
+  /* The server's viewers of the rows shown replace the map. A presence event heard
+   * after the answer was asked for may be newer than what the server read, so it
+   * is kept; if it was older, a later event follows it anyway. */
+  function reseed(since) {
+    var fresh = {};
+    Object.keys(presence).forEach(function (id) {
+      if ((heard[id] || 0) > since) { fresh[id] = presence[id]; }
+    });
+    document.querySelectorAll("[data-presence][data-viewers]").forEach(function (el) {
+      var id = el.getAttribute("data-presence");
+      if ((heard[id] || 0) > since) { return; }
+      try { fresh[id] = JSON.parse(el.getAttribute("data-viewers")); } catch (ignored) { /* keep none */ }
+    });
+    presence = fresh;
+    Object.keys(heard).forEach(function (id) { if (heard[id] <= since) { delete heard[id]; } });
+    paintPresence();
+  }
+
   function resync() {
     if (!live) { return; }
     if (inflight) { inflight.abort(); }
     var controller = new AbortController();
+    var since = events;
     inflight = controller;
     var url = new URL(window.location.href);
     url.searchParams.set("fragment", "1");
@@ -57,7 +81,7 @@
           if (box) { box.checked = true; }
         });
         if (focused && document.getElementById(focused)) { document.getElementById(focused).focus(); }
-        paintPresence();
+        reseed(since);
         live.setAttribute("data-synced", String(Date.now()));
       })
       .catch(function () { /* a newer resync replaced this one, or the server is away */ });
@@ -83,6 +107,8 @@
     main.insertBefore(box, main.firstChild);
   }
 
+  reseed(0); // what the server rendered with this page
+
   var socket = io("/inbox", {
     transports: ["websocket", "polling"],
     reconnectionDelay: 250,
@@ -96,6 +122,8 @@
   });
   socket.on("disconnect", function () { document.body.setAttribute("data-live", "disconnected"); });
   socket.on("presence", function (data) {
+    events += 1;
+    heard[data.task_id] = events;
     presence[data.task_id] = data.viewers;
     paintPresence();
   });
