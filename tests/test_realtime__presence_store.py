@@ -208,8 +208,7 @@ def test_nothing_is_left_once_every_process_closed(shared: Factory) -> None:
 
 
 def test_an_unreachable_redis_is_a_presence_error() -> None:
-    client = redis.Redis(port=free_port(), socket_connect_timeout=2)
-    store = RedisPresence(client, ttl=30)
+    store = RedisPresence.from_url(f"redis://127.0.0.1:{free_port()}/0", ttl=30)
     with pytest.raises(PresenceError):
         store.view(TASK, ANA)
     with pytest.raises(PresenceError):

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
 
 from tests.realtime_support import NAMESPACE, socket
 from tests.servers import free_port
@@ -118,7 +117,7 @@ def test_pages_render_without_presence_when_it_cannot_be_read(
     task = start_inspection("14 Offline St")
     view(app, client, as_person(ANA), task)
     ben = as_person(BEN)
-    unreachable = RedisPresence(redis.Redis(port=free_port(), socket_connect_timeout=2), ttl=30)
+    unreachable = RedisPresence.from_url(f"redis://127.0.0.1:{free_port()}/0", ttl=30)
     monkeypatch.setattr(Realtime.of(app).namespace, "presence", unreachable)
     for url in ("/inbox?view=queues", "/inbox?view=queues&fragment=1", f"/tasks/{task}"):
         answer = client.get(url, headers=ben)

@@ -39,6 +39,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from web.realtime.presence import PresenceError, Viewer, people
 
@@ -145,7 +147,14 @@ class RedisPresence:
 
     @classmethod
     def from_url(cls, url: str, *, ttl: float) -> RedisPresence:
-        return cls(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5), ttl=ttl)
+        # Pages read presence while they render: a Redis that is down or hangs must
+        # cost them about a second, not redis-py's default retries with backoff
+        # (about 3 s per call). One immediate retry still covers a dropped pooled
+        # connection.
+        client = redis.Redis.from_url(
+            url, socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 1)
+        )
+        return cls(client, ttl=ttl)
 
     @property
     def beat_interval(self) -> float:
