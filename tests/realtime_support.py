@@ -4,9 +4,13 @@ the HTTP test client's cookies, a case started through the API, and the test Red
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from collections.abc import Callable
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +18,7 @@ import redis
 from flask_socketio import SocketIOTestClient
 
 from tests.conftest import DATA, IN_CI
+from tests.servers import Server, civicflow, clean_env
 
 NAMESPACE = "/inbox"
 REDIS_URL = os.environ.get("CIVICFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -72,3 +77,47 @@ def start_case(client: Any, integration: dict[str, str]) -> str:
     )
     assert answer.status_code == 201, answer.get_json()
     return str(answer.get_json()["id"])
+
+
+@contextmanager
+def two_servers_sharing_redis(
+    tmp_path: Path, extra: Mapping[str, str] | None = None
+) -> Iterator[tuple[Server, Server, dict[str, str]]]:
+    """Two real ``civicflow serve`` processes on one database and the test Redis (the
+    UI test definitions and directory); yields both and their environment."""
+    need_redis()
+    env = clean_env(
+        {
+            "CIVICFLOW_DATA_DIR": str(tmp_path / "var"),
+            "CIVICFLOW_REDIS_URL": REDIS_URL,
+            "CIVICFLOW_DEFINITIONS_DIR": str(DATA / "ui" / "definitions"),
+            "CIVICFLOW_DIRECTORY_FILE": str(DATA / "ui" / "directory.yaml"),
+            **(extra or {}),
+        }
+    )
+    first = Server(env, tmp_path / "first.log")
+    second = Server(env, tmp_path / "second.log")
+    try:
+        first.start("--no-worker", "--no-dev-idp")
+        second.start("--no-worker", "--no-dev-idp")
+        yield first, second, env
+    finally:
+        first.stop()
+        second.stop()
+
+
+def post_json(url: str, token: str, body: Any) -> Any:
+    """POST ``body`` as JSON with a bearer token to a real server; the parsed answer."""
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def api_token(env: Mapping[str, str], *args: str) -> str:
+    """``civicflow token create ARGS`` in ``env``; the printed token."""
+    return civicflow(env, "token", "create", *args).splitlines()[0].strip()

@@ -4,30 +4,13 @@ CIVICFLOW_REDIS_URL the counters live in Redis (shared by every web process)."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-import redis
-
 from civicflow.config import Settings
+from tests.realtime_support import REDIS_URL, need_redis
 from web import create_app
-
-REDIS_URL = os.environ.get("CIVICFLOW_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _redis_or_skip() -> None:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        if IN_CI:
-            pytest.fail(f"Redis at {REDIS_URL} is unreachable ({error}); CI=true requires it")
-        pytest.skip(
-            f"Redis at {REDIS_URL} is unreachable; start it or set CIVICFLOW_TEST_REDIS_URL"
-        )
 
 
 def test_a_token_over_its_limit_gets_429_with_retry_after(
@@ -58,7 +41,7 @@ def test_an_address_over_its_limit_is_refused_even_without_a_token(
 def test_limits_are_shared_through_redis(
     settings: Settings, services: Any, make_token: Callable[..., dict[str, str]]
 ) -> None:
-    _redis_or_skip()
+    need_redis()
     limited = dataclasses.replace(settings, redis_url=REDIS_URL, rate_limit_token="2/minute")
     first = create_app(limited, services=services).test_client()
     second = create_app(limited, services=services).test_client()  # another "process"

@@ -5,9 +5,7 @@ goodbye) once the presence TTL has passed."""
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +14,8 @@ import pytest
 import redis
 import socketio
 
-from tests.conftest import DATA
-from tests.realtime_support import REDIS_URL, need_redis, until
-from tests.servers import Server, civicflow, clean_env
+from tests.realtime_support import REDIS_URL, api_token, post_json, two_servers_sharing_redis, until
+from tests.servers import Server
 from web.realtime.presence_redis import PREFIX, RedisPresence
 
 ANA = {"email": "ana@planning.example.gov", "name": "Ana Ortiz"}
@@ -28,25 +25,10 @@ TTL_SECONDS = 3  # short, so the killed process's viewer goes soon; waits are by
 
 @pytest.fixture
 def two_servers(tmp_path: Path) -> Iterator[tuple[Server, Server, dict[str, str]]]:
-    need_redis()
-    env = clean_env(
-        {
-            "CIVICFLOW_DATA_DIR": str(tmp_path / "var"),
-            "CIVICFLOW_REDIS_URL": REDIS_URL,
-            "CIVICFLOW_PRESENCE_TTL_SECONDS": str(TTL_SECONDS),
-            "CIVICFLOW_DEFINITIONS_DIR": str(DATA / "ui" / "definitions"),
-            "CIVICFLOW_DIRECTORY_FILE": str(DATA / "ui" / "directory.yaml"),
-        }
-    )
-    first = Server(env, tmp_path / "first.log")
-    second = Server(env, tmp_path / "second.log")
-    try:
-        first.start("--no-worker", "--no-dev-idp")
-        second.start("--no-worker", "--no-dev-idp")
-        yield first, second, env
-    finally:
-        first.stop()
-        second.stop()
+    with two_servers_sharing_redis(
+        tmp_path, {"CIVICFLOW_PRESENCE_TTL_SECONDS": str(TTL_SECONDS)}
+    ) as servers:
+        yield servers
 
 
 class Listener:
@@ -88,30 +70,15 @@ class Listener:
             self.client.disconnect()
 
 
-def _post(url: str, token: str, body: Any) -> Any:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.loads(answer.read())
-
-
-def _token(env: dict[str, str], *args: str) -> str:
-    return civicflow(env, "token", "create", *args).splitlines()[0].strip()
-
-
 @pytest.mark.slow
 def test_a_viewer_on_one_process_is_seen_from_the_other_until_they_go(
     two_servers: tuple[Server, Server, dict[str, str]],
 ) -> None:
     first, second, env = two_servers
-    integration = _token(env, "starter", "--scope", "instances:start")
-    ana_token = _token(env, "ana", "--scope", "tasks:act", "--user", ANA["email"])
-    ben_token = _token(env, "ben", "--scope", "tasks:act", "--user", BEN["email"])
-    started = _post(
+    integration = api_token(env, "starter", "--scope", "instances:start")
+    ana_token = api_token(env, "ana", "--scope", "tasks:act", "--user", ANA["email"])
+    ben_token = api_token(env, "ben", "--scope", "tasks:act", "--user", BEN["email"])
+    started = post_json(
         f"{second.url}/api/v1/instances",
         integration,
         {"workflow": "inspection", "input": {"applicant": "Jo", "address": "1 Main St"}},
